@@ -1,0 +1,18 @@
+package org.poolkeeper.handlespace;
+
+import java.util.Objects;
+
+/**
+ * A detached copy of a PE as export produces it and import consumes it: everything a replica needs to
+ * hold the same PE, including its timers and selection state. Times are on the exporter's clock in
+ * microseconds.
+ */
+public record ElementSnapshot(int id, PolicyInfo policy, AddressBlock addresses, int lifeMs, int homeRegistrarId,
+                              long registeredAt, long lastReregisteredAt, long lastSelectedAt, long deadline,
+                              long selectionSequence, int unreachableReports, long accumulatedDegradation,
+                              int roundCounter) {
+    public ElementSnapshot {
+        Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(addresses, "addresses");
+    }
+}

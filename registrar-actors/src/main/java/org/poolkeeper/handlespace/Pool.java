@@ -1,0 +1,572 @@
+package org.poolkeeper.handlespace;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+/**
+ * One pool handle's pool: its policy, a {@link SelectionTree} ordered by the policy's sort key, an index by PE
+ * identifier, and a deadline heap for expiry.
+ *
+ * <p>Complexity, n PEs in the pool, k PEs per resolution: register, re-register, deregister, unreachable
+ * report and {@link #setDeadline} O(log n); {@link #resolve} O(k log n) (ordered policies O(log n + k) plus
+ * O(log n) per updated PE); {@link #nextDeadline()} O(1); {@link #expire} O(log n) per expired PE; lookups
+ * expected O(1); {@link #checksum()} O(1).
+ *
+ * <p>Time is always a parameter, in microseconds on the caller's clock; registration lives are
+ * milliseconds. Nothing here reads a clock, logs or blocks.
+ *
+ * <p>Not thread-safe: a pool has exactly one owner (its PoolActor, or a replica's handlespace) and only that
+ * owner calls it. Expected failures are {@link Status} values; exceptions mean misuse (null arguments).
+ *
+ * <p>The first registration fixes the pool's policy; a PE with another policy is refused with
+ * {@link Status#INCONSISTENT_POOLING_POLICY}. An empty pool forgets its policy.
+ */
+public final class Pool {
+    private final PoolHandle handle;
+    private final HandlespaceConfig config;
+    private final SplittableRandom random;
+    private final OwnerIndex owners; // null when the pool stands alone
+    private final SelectionTree tree = new SelectionTree();
+    private final ElementIndex index = new ElementIndex();
+    private final DeadlineHeap deadlines = new DeadlineHeap();
+
+    private PolicyType policy;
+    private long nextSeq;
+    private long checksum;
+    private PoolElement lastEvicted;
+    private int[] drawnRanks;
+
+    /** A pool that stands alone (a PoolActor's), with its own seeded random source. */
+    public Pool(PoolHandle handle, HandlespaceConfig config, long seed) {
+        this(handle, config, new SplittableRandom(seed), null);
+    }
+
+    Pool(PoolHandle handle, HandlespaceConfig config, SplittableRandom random, OwnerIndex owners) {
+        this.handle = Objects.requireNonNull(handle, "handle");
+        this.config = Objects.requireNonNull(config, "config");
+        this.random = random;
+        this.owners = owners;
+        // a random start, far from overflow: 2^62 more selections would be needed to wrap
+        this.nextSeq = random.nextLong(1L << 60);
+    }
+
+    public PoolHandle handle() {
+        return handle;
+    }
+
+    /** The pool's policy, or {@code null} while it is empty. */
+    public PolicyType policy() {
+        return policy;
+    }
+
+    public int size() {
+        return index.size();
+    }
+
+    public boolean isEmpty() {
+        return index.size() == 0;
+    }
+
+    /** The PE with this identifier, or {@code null}. */
+    public PoolElement find(int peId) {
+        return index.get(peId);
+    }
+
+    /** The sum of {@link Checksums#contribution} over this pool's PEs. */
+    public long checksum() {
+        return checksum;
+    }
+
+    /** The PE that the last {@link #register} evicted to make room, or {@code null}. */
+    public PoolElement lastEvicted() {
+        return lastEvicted;
+    }
+
+    // ------------------------------------------------------------------ registration
+
+    /**
+     * Registers a new PE, or re-registers an existing one (new policy info, life and addresses; it is
+     * re-positioned and its deadline moves to {@code now + life}).
+     *
+     * @return {@link Status#ADDED}, {@link Status#UPDATED}, or the reason for refusal:
+     *     {@link Status#INVALID_VALUES} (id 0, life outside 1..max, weight 0 for a weighted policy),
+     *     {@link Status#INCONSISTENT_POOLING_POLICY}, {@link Status#NON_UNIQUE_PE_IDENTIFIER} (the id is held
+     *     by a PE with no address in common), {@link Status#LACK_OF_RESOURCES} (pool full, reject mode)
+     */
+    public Status register(int peId, PolicyInfo info, AddressBlock addresses, int lifeMs, int homeRegistrarId,
+                           long now) {
+        Objects.requireNonNull(info, "info");
+        Objects.requireNonNull(addresses, "addresses");
+        lastEvicted = null;
+        PolicyType type = info.type();
+        if (peId == 0 || lifeMs <= 0 || lifeMs > config.maxRegistrationLifeMs()
+                || type.usesWeight() && info.weight() == 0) {
+            return Status.INVALID_VALUES;
+        }
+        PoolElement e = index.get(peId);
+        if (e == null) {
+            if (policy != null && type != policy) {
+                return Status.INCONSISTENT_POOLING_POLICY;
+            }
+            if (index.size() >= config.maxElementsPerPool()) {
+                if (config.fullPoolAction() == HandlespaceConfig.FullPoolAction.REJECT) {
+                    return Status.LACK_OF_RESOURCES;
+                }
+                PoolElement victim = tree.selectByRank(random.nextInt(tree.size()));
+                removeElement(victim);
+                lastEvicted = victim;
+            }
+            if (policy == null) {
+                setPolicy(type);
+            }
+            e = new PoolElement(peId);
+            e.homeRegistrarId = homeRegistrarId;
+            e.registeredAt = now;
+            e.seq = nextSeq++;
+            e.addresses = addresses.encoded();
+            applyRegistration(e, info, lifeMs, now);
+            e.key = sortKey(e);
+            addElement(e);
+            return Status.ADDED;
+        }
+        boolean policyChange = type != policy;
+        if (policyChange && index.size() > 1) {
+            return Status.INCONSISTENT_POOLING_POLICY;
+        }
+        byte[] newAddresses = addresses.encoded();
+        if (e.addresses != newAddresses && !Arrays.equals(e.addresses, newAddresses)) {
+            if (!AddressBlock.sharesAddress(e.addresses, newAddresses)) {
+                return Status.NON_UNIQUE_PE_IDENTIFIER;
+            }
+            e.addresses = newAddresses;
+        }
+        if (e.homeRegistrarId != homeRegistrarId) {
+            changeHome(e, homeRegistrarId);
+        }
+        long oldOwnWeight = tree.ownWeight(e);
+        applyRegistration(e, info, lifeMs, now);
+        if (policyChange) {
+            tree.delete(e);
+            setPolicy(type);
+            e.key = sortKey(e);
+            tree.insert(e);
+        } else {
+            repositionOrReweigh(e, sortKey(e), oldOwnWeight);
+        }
+        deadlines.update(e);
+        return Status.UPDATED;
+    }
+
+    private static void applyRegistration(PoolElement e, PolicyInfo info, int lifeMs, long now) {
+        e.load = info.load();
+        e.weight = info.weight();
+        e.priority = info.priority();
+        e.loadDegradation = info.loadDegradation();
+        e.lifeMs = lifeMs;
+        e.lastReregisteredAt = now;
+        e.deadline = now + lifeMs * 1000L;
+        if (Integer.compareUnsigned(e.roundCounter, e.weight) >= 0) {
+            e.roundCounter = 0;
+        }
+    }
+
+    private void repositionOrReweigh(PoolElement e, long newKey, long oldOwnWeight) {
+        if (newKey != e.key) {
+            tree.delete(e);
+            e.key = newKey;
+            tree.insert(e);
+        } else if (tree.ownWeight(e) != oldOwnWeight) {
+            tree.refreshWeight(e);
+        }
+    }
+
+    private void setPolicy(PolicyType type) {
+        policy = type;
+        tree.setPolicy(type);
+    }
+
+    /** The policy's primary sort key for a PE just (re-)registered; degradation starts at zero. */
+    private long sortKey(PoolElement e) {
+        switch (policy) {
+            case LEAST_USED:
+            case LEAST_USED_DEGRADATION:
+                return Integer.toUnsignedLong(e.load);
+            case PRIORITY_LEAST_USED:
+                return Integer.toUnsignedLong(e.load) + Integer.toUnsignedLong(e.loadDegradation);
+            case PRIORITY:
+                return PolicyType.MAX_LOAD - Integer.toUnsignedLong(e.priority);
+            default:
+                return 0L;
+        }
+    }
+
+    private void addElement(PoolElement e) {
+        e.pool = this;
+        tree.insert(e);
+        index.put(e);
+        deadlines.add(e);
+        long contribution = Checksums.contribution(handle, e.id);
+        checksum += contribution;
+        if (owners != null) {
+            owners.add(e, contribution);
+        }
+    }
+
+    private void removeElement(PoolElement e) {
+        tree.delete(e);
+        index.remove(e);
+        deadlines.remove(e);
+        long contribution = Checksums.contribution(handle, e.id);
+        checksum -= contribution;
+        if (owners != null) {
+            owners.remove(e, contribution);
+        }
+        e.pool = null;
+        if (index.size() == 0) {
+            policy = null;
+        }
+    }
+
+    private void changeHome(PoolElement e, int homeRegistrarId) {
+        long contribution = Checksums.contribution(handle, e.id);
+        if (owners != null) {
+            owners.remove(e, contribution);
+        }
+        e.homeRegistrarId = homeRegistrarId;
+        if (owners != null) {
+            owners.add(e, contribution);
+        }
+    }
+
+    /** Removes a PE. @return {@link Status#REMOVED} or {@link Status#UNKNOWN_POOL_ELEMENT} */
+    public Status deregister(int peId) {
+        PoolElement e = index.get(peId);
+        if (e == null) {
+            return Status.UNKNOWN_POOL_ELEMENT;
+        }
+        removeElement(e);
+        return Status.REMOVED;
+    }
+
+    /**
+     * Counts a report that a PU could not reach the PE; the report that reaches {@code maxReports} removes it.
+     *
+     * @return {@link Status#REPORTED}, {@link Status#REMOVED} or {@link Status#UNKNOWN_POOL_ELEMENT}
+     */
+    public Status reportUnreachable(int peId, int maxReports) {
+        PoolElement e = index.get(peId);
+        if (e == null) {
+            return Status.UNKNOWN_POOL_ELEMENT;
+        }
+        if (++e.unreachableReports >= maxReports) {
+            removeElement(e);
+            return Status.REMOVED;
+        }
+        return Status.REPORTED;
+    }
+
+    /**
+     * Moves a PE's expiry deadline (cancel and re-arm its timer), e.g. to give an orphaned PE a takeover grace.
+     *
+     * @return {@link Status#UPDATED} or {@link Status#UNKNOWN_POOL_ELEMENT}
+     */
+    public Status setDeadline(int peId, long deadline) {
+        PoolElement e = index.get(peId);
+        if (e == null) {
+            return Status.UNKNOWN_POOL_ELEMENT;
+        }
+        e.deadline = deadline;
+        deadlines.update(e);
+        return Status.UPDATED;
+    }
+
+    // ------------------------------------------------------------------ resolution
+
+    /**
+     * Handle resolution: selects up to {@code maxItems} distinct PEs by the pool's policy into {@code out}
+     * and applies the policy's selection update to the first {@code maxIncrement} of them.
+     *
+     * @param maxItems     the request's count; 0 or less means MaxHResItems, and more than MaxHResItems is
+     *                     cut to it; never more than the pool holds or {@code out.length}
+     * @param maxIncrement how many of the selected PEs get a new sequence number (or degradation); 0 or less
+     *                     means the policy default ({@link PolicyType#defaultMaxIncrement()})
+     * @return the number of PEs written to {@code out} (0 for an empty pool)
+     */
+    public int resolve(int maxItems, int maxIncrement, long now, PoolElement[] out) {
+        int limit = config.maxHandleResolutionItems();
+        int items = maxItems <= 0 ? limit : Math.min(maxItems, limit);
+        items = Math.min(Math.min(items, index.size()), out.length);
+        if (items == 0) {
+            return 0;
+        }
+        switch (policy) {
+            case RANDOM:
+                drawUniform(items, out);
+                break;
+            case WEIGHTED_RANDOM:
+            case RANDOMIZED_LEAST_USED:
+                drawWeighted(items, out);
+                break;
+            default:
+                PoolElement e = tree.first();
+                for (int i = 0; i < items; i++) {
+                    out[i] = e;
+                    e = SelectionTree.successor(e);
+                }
+        }
+        int increments = Math.min(items, maxIncrement <= 0 ? policy.defaultMaxIncrement() : maxIncrement);
+        for (int i = 0; i < items; i++) {
+            out[i].lastSelectedAt = now;
+        }
+        for (int i = 0; i < increments; i++) {
+            applySelection(out[i]);
+        }
+        return items;
+    }
+
+    /** Uniform draws without replacement: a random rank among those not drawn yet. */
+    private void drawUniform(int items, PoolElement[] out) {
+        int[] drawn = drawnRanks;
+        if (drawn == null || drawn.length < items) {
+            drawn = drawnRanks = new int[Math.max(items, 8)];
+        }
+        int n = tree.size();
+        for (int i = 0; i < items; i++) {
+            int rank = random.nextInt(n - i);
+            int j = 0;
+            while (j < i && drawn[j] <= rank) { // map to the rank-th undrawn position
+                rank++;
+                j++;
+            }
+            System.arraycopy(drawn, j, drawn, j + 1, i - j);
+            drawn[j] = rank;
+            out[i] = tree.selectByRank(rank);
+        }
+    }
+
+    /** Draws without replacement proportional to the selection weight, via the tree's weight sums. */
+    private void drawWeighted(int items, PoolElement[] out) {
+        int drawnCount = 0;
+        for (int i = 0; i < items; i++) {
+            long total = tree.totalWeight();
+            if (total <= 0) {
+                break;
+            }
+            PoolElement e = tree.selectByWeight(random.nextLong(total));
+            tree.exclude(e);
+            out[drawnCount++] = e;
+        }
+        for (int i = 0; i < drawnCount; i++) {
+            tree.include(out[i]);
+        }
+    }
+
+    private void applySelection(PoolElement e) {
+        switch (policy) {
+            case WEIGHTED_ROUND_ROBIN:
+                if (Integer.compareUnsigned(++e.roundCounter, e.weight) < 0) {
+                    return; // stays at the front until it has had its weight's share of this round
+                }
+                e.roundCounter = 0;
+                break;
+            case LEAST_USED_DEGRADATION:
+                tree.delete(e);
+                e.key += Integer.toUnsignedLong(e.loadDegradation);
+                e.seq = nextSeq++;
+                tree.insert(e);
+                return;
+            default:
+                break;
+        }
+        tree.delete(e);
+        e.seq = nextSeq++;
+        tree.insert(e);
+    }
+
+    // ------------------------------------------------------------------ timers
+
+    /** The earliest expiry deadline, or {@link Long#MAX_VALUE} when the pool is empty. */
+    public long nextDeadline() {
+        PoolElement e = deadlines.peek();
+        return e == null ? Long.MAX_VALUE : e.deadline;
+    }
+
+    /**
+     * Removes every PE whose deadline is at or before {@code now}, in deadline order, handing each to
+     * {@code removed} after its removal.
+     *
+     * @return how many PEs expired
+     */
+    public int expire(long now, Consumer<PoolElement> removed) {
+        int expired = 0;
+        PoolElement e;
+        while ((e = deadlines.peek()) != null && e.deadline <= now) {
+            removeElement(e);
+            removed.accept(e);
+            expired++;
+        }
+        return expired;
+    }
+
+    /** {@link #expire(long, Consumer)}, returning the expired PEs in deadline order. */
+    public List<PoolElement> expire(long now) {
+        List<PoolElement> removed = new ArrayList<>();
+        expire(now, removed::add);
+        return removed;
+    }
+
+    // ------------------------------------------------------------------ export and import
+
+    /** Starts a block-wise export of the PEs in the pool now. O(n). */
+    public ExportCursor exportCursor() {
+        PoolElement[] elements = new PoolElement[index.size()];
+        int i = 0;
+        for (PoolElement e = tree.first(); e != null; e = SelectionTree.successor(e)) {
+            elements[i++] = e;
+        }
+        return new ExportCursor(this, elements);
+    }
+
+    /**
+     * Hands the next at most {@code maxElements} PEs of the export to {@code sink}.
+     *
+     * @return true if the export has more to send
+     * @throws IllegalArgumentException if the cursor belongs to another pool or {@code maxElements < 1}
+     */
+    public boolean exportBlock(ExportCursor cursor, int maxElements, Consumer<PoolElement> sink) {
+        if (cursor.pool != this) {
+            throw new IllegalArgumentException("the cursor belongs to another pool");
+        }
+        if (maxElements < 1) {
+            throw new IllegalArgumentException("maxElements must be at least 1");
+        }
+        PoolElement[] elements = cursor.elements;
+        int sent = 0;
+        while (cursor.position < elements.length && sent < maxElements) {
+            PoolElement e = elements[cursor.position];
+            elements[cursor.position++] = null;
+            if (e.pool == this) {
+                sink.accept(e);
+                sent++;
+            }
+        }
+        return cursor.position < elements.length;
+    }
+
+    /**
+     * Adds or replaces a PE exactly as exported elsewhere: every attribute, its deadline and selection state.
+     *
+     * @return {@link Status#ADDED}, {@link Status#UPDATED}, or {@link Status#INVALID_VALUES},
+     *     {@link Status#INCONSISTENT_POOLING_POLICY}, {@link Status#LACK_OF_RESOURCES}
+     */
+    public Status importElement(ElementSnapshot s) {
+        PolicyType type = s.policy().type();
+        if (s.id() == 0 || s.lifeMs() <= 0 || type.usesWeight() && s.policy().weight() == 0) {
+            return Status.INVALID_VALUES;
+        }
+        PoolElement e = index.get(s.id());
+        Status status;
+        if (e == null) {
+            if (policy != null && type != policy) {
+                return Status.INCONSISTENT_POOLING_POLICY;
+            }
+            if (index.size() >= config.maxElementsPerPool()) {
+                return Status.LACK_OF_RESOURCES;
+            }
+            if (policy == null) {
+                setPolicy(type);
+            }
+            e = new PoolElement(s.id());
+            e.homeRegistrarId = s.homeRegistrarId();
+            copySnapshot(e, s);
+            addElement(e);
+            status = Status.ADDED;
+        } else {
+            if (type != policy && index.size() > 1) {
+                return Status.INCONSISTENT_POOLING_POLICY;
+            }
+            tree.delete(e);
+            if (type != policy) {
+                setPolicy(type);
+            }
+            if (e.homeRegistrarId != s.homeRegistrarId()) {
+                changeHome(e, s.homeRegistrarId());
+            }
+            copySnapshot(e, s);
+            tree.insert(e);
+            deadlines.update(e);
+            status = Status.UPDATED;
+        }
+        if (s.selectionSequence() >= nextSeq) {
+            nextSeq = s.selectionSequence() + 1;
+        }
+        return status;
+    }
+
+    private void copySnapshot(PoolElement e, ElementSnapshot s) {
+        PolicyInfo info = s.policy();
+        e.load = info.load();
+        e.weight = info.weight();
+        e.priority = info.priority();
+        e.loadDegradation = info.loadDegradation();
+        e.lifeMs = s.lifeMs();
+        e.addresses = s.addresses().encoded();
+        e.registeredAt = s.registeredAt();
+        e.lastReregisteredAt = s.lastReregisteredAt();
+        e.lastSelectedAt = s.lastSelectedAt();
+        e.deadline = s.deadline();
+        e.seq = s.selectionSequence();
+        e.unreachableReports = s.unreachableReports();
+        e.roundCounter = s.roundCounter();
+        e.key = sortKey(e) + (policy == PolicyType.LEAST_USED_DEGRADATION ? s.accumulatedDegradation() : 0);
+    }
+
+    // ------------------------------------------------------------------ inspection
+
+    /** Visits the PEs in selection order (the order an ordered policy would return them). */
+    public void forEach(Consumer<PoolElement> action) {
+        tree.forEach(action);
+    }
+
+    /**
+     * Verifies the selection tree's invariants, the deadline heap's order, and that tree, index and heap hold
+     * the same PEs with the right checksum.
+     *
+     * @throws IllegalStateException naming the first violation
+     */
+    public void checkInvariants() {
+        tree.checkInvariants();
+        deadlines.checkInvariants();
+        if (tree.size() != index.size() || deadlines.size() != index.size()) {
+            throw new IllegalStateException("tree " + tree.size() + ", index " + index.size() + ", heap "
+                    + deadlines.size() + " disagree on the size of " + handle);
+        }
+        long sum = 0;
+        for (PoolElement e = tree.first(); e != null; e = SelectionTree.successor(e)) {
+            if (index.get(e.id) != e || e.pool != this || e.heapIndex < 0) {
+                throw new IllegalStateException(e + " is not indexed consistently in " + handle);
+            }
+            sum += Checksums.contribution(handle, e.id);
+        }
+        if (sum != checksum) {
+            throw new IllegalStateException("checksum of " + handle + " is stale");
+        }
+        if ((policy == null) != (index.size() == 0)) {
+            throw new IllegalStateException("policy set on an empty pool or missing on a full one: " + handle);
+        }
+    }
+
+    /** Test support: the 0-based position of a PE in selection order. */
+    int rankOf(PoolElement e) {
+        return tree.rank(e);
+    }
+
+    @Override
+    public String toString() {
+        return "Pool[" + handle + " " + (policy == null ? "-" : policy.shortName()) + " " + index.size() + " PEs]";
+    }
+}

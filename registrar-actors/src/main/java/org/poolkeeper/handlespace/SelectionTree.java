@@ -1,0 +1,535 @@
+package org.poolkeeper.handlespace;
+
+import java.util.function.Consumer;
+
+/**
+ * A red-black tree of {@link PoolElement}s ordered by (policy sort key, selection sequence number, PE id),
+ * every node augmented with its subtree's element count and selection-weight sum. The nodes are the PEs
+ * themselves (intrusive), so the tree allocates nothing.
+ *
+ * <p>Complexity: {@link #insert}, {@link #delete}, {@link #selectByRank}, {@link #selectByWeight},
+ * {@link #exclude}/{@link #include} and {@link #refreshWeight} are O(log n); {@link #first} is O(log n) and
+ * {@link #successor} amortised O(1). The balancing follows {@code java.util.TreeMap} (CLR); rotations keep
+ * the augmented sums, and structural changes re-sum the path from the change to the root.
+ *
+ * <p>Single-threaded: only the owning {@link Pool} calls it. A node's sort fields ({@code key}, {@code seq})
+ * must not change while it is in the tree: delete, change, insert.
+ */
+final class SelectionTree {
+    private static final int WEIGHT_ONE = 0;
+    private static final int WEIGHT_FIELD = 1;
+    private static final int WEIGHT_INVERSE_LOAD = 2;
+
+    private PoolElement root;
+    private int weightMode = WEIGHT_ONE;
+
+    /** Sets how a node's own selection weight is derived; only while the tree is empty. */
+    void setPolicy(PolicyType type) {
+        if (root != null) {
+            throw new IllegalStateException("the policy of a non-empty tree cannot change");
+        }
+        weightMode = switch (type) {
+            case WEIGHTED_RANDOM, WEIGHTED_ROUND_ROBIN -> WEIGHT_FIELD;
+            case RANDOMIZED_LEAST_USED -> WEIGHT_INVERSE_LOAD;
+            default -> WEIGHT_ONE;
+        };
+    }
+
+    int size() {
+        return root == null ? 0 : root.subtreeCount;
+    }
+
+    /** The sum of the selection weights of all nodes not currently excluded. */
+    long totalWeight() {
+        return root == null ? 0 : root.subtreeWeight;
+    }
+
+    long ownWeight(PoolElement e) {
+        if (e.excluded) {
+            return 0;
+        }
+        switch (weightMode) {
+            case WEIGHT_FIELD:
+                return Integer.toUnsignedLong(e.weight);
+            case WEIGHT_INVERSE_LOAD:
+                return Math.max(1L, PolicyType.MAX_LOAD - Integer.toUnsignedLong(e.load));
+            default:
+                return 1L;
+        }
+    }
+
+    private static int count(PoolElement e) {
+        return e == null ? 0 : e.subtreeCount;
+    }
+
+    private static long weightSum(PoolElement e) {
+        return e == null ? 0 : e.subtreeWeight;
+    }
+
+    private void resum(PoolElement e) {
+        e.subtreeCount = 1 + count(e.left) + count(e.right);
+        e.subtreeWeight = ownWeight(e) + weightSum(e.left) + weightSum(e.right);
+    }
+
+    private void resumToRoot(PoolElement e) {
+        for (PoolElement x = e; x != null; x = x.parent) {
+            resum(x);
+        }
+    }
+
+    /** The tree's total order: sort key, then sequence number, then PE id (unsigned). */
+    static boolean less(PoolElement a, PoolElement b) {
+        if (a.key != b.key) {
+            return a.key < b.key;
+        }
+        if (a.seq != b.seq) {
+            return a.seq < b.seq;
+        }
+        return Integer.compareUnsigned(a.id, b.id) < 0;
+    }
+
+    PoolElement first() {
+        PoolElement x = root;
+        if (x != null) {
+            while (x.left != null) {
+                x = x.left;
+            }
+        }
+        return x;
+    }
+
+    static PoolElement successor(PoolElement e) {
+        if (e.right != null) {
+            PoolElement x = e.right;
+            while (x.left != null) {
+                x = x.left;
+            }
+            return x;
+        }
+        PoolElement child = e;
+        PoolElement x = e.parent;
+        while (x != null && child == x.right) {
+            child = x;
+            x = x.parent;
+        }
+        return x;
+    }
+
+    /** Inserts a node that is in no tree; its key and seq must already be set. */
+    void insert(PoolElement e) {
+        e.left = null;
+        e.right = null;
+        e.excluded = false;
+        e.subtreeCount = 1;
+        long w = ownWeight(e);
+        e.subtreeWeight = w;
+        if (root == null) {
+            e.parent = null;
+            e.red = false;
+            root = e;
+            return;
+        }
+        PoolElement p = root;
+        while (true) {
+            p.subtreeCount++;
+            p.subtreeWeight += w;
+            if (less(e, p)) {
+                if (p.left == null) {
+                    p.left = e;
+                    break;
+                }
+                p = p.left;
+            } else {
+                if (p.right == null) {
+                    p.right = e;
+                    break;
+                }
+                p = p.right;
+            }
+        }
+        e.parent = p;
+        e.red = true;
+        fixAfterInsertion(e);
+    }
+
+    /** Removes a node that is in this tree. */
+    void delete(PoolElement p) {
+        boolean swapped = false;
+        if (p.left != null && p.right != null) {
+            swapWithSuccessor(p, successor(p));
+            swapped = true;
+        }
+        PoolElement replacement = p.left != null ? p.left : p.right;
+        if (replacement != null) {
+            PoolElement up = p.parent;
+            replacement.parent = up;
+            if (up == null) {
+                root = replacement;
+            } else if (p == up.left) {
+                up.left = replacement;
+            } else {
+                up.right = replacement;
+            }
+            p.left = null;
+            p.right = null;
+            p.parent = null;
+            resumToRoot(up);
+            if (!p.red) {
+                fixAfterDeletion(replacement);
+            }
+        } else if (p.parent == null) {
+            root = null;
+        } else {
+            if (!p.red) {
+                if (swapped) {
+                    resumToRoot(p); // the swap left the sums between the two positions stale
+                }
+                fixAfterDeletion(p); // p serves as the phantom leaf while the tree is rebalanced
+            }
+            PoolElement up = p.parent;
+            if (up != null) {
+                if (p == up.left) {
+                    up.left = null;
+                } else if (p == up.right) {
+                    up.right = null;
+                }
+                p.parent = null;
+                resumToRoot(up);
+            }
+        }
+        p.red = false;
+    }
+
+    /** Exchanges the positions (links, colour, sums) of {@code a} and its in-order successor {@code s}. */
+    private void swapWithSuccessor(PoolElement a, PoolElement s) {
+        PoolElement aParent = a.parent;
+        PoolElement aLeft = a.left;
+        PoolElement aRight = a.right;
+        PoolElement sParent = s.parent;
+        PoolElement sRight = s.right;
+        boolean red = a.red;
+        a.red = s.red;
+        s.red = red;
+        int c = a.subtreeCount;
+        a.subtreeCount = s.subtreeCount;
+        s.subtreeCount = c;
+        long w = a.subtreeWeight;
+        a.subtreeWeight = s.subtreeWeight;
+        s.subtreeWeight = w;
+
+        s.parent = aParent;
+        if (aParent == null) {
+            root = s;
+        } else if (aParent.left == a) {
+            aParent.left = s;
+        } else {
+            aParent.right = s;
+        }
+        s.left = aLeft;
+        aLeft.parent = s;
+        if (sParent == a) {
+            s.right = a;
+            a.parent = s;
+        } else {
+            s.right = aRight;
+            aRight.parent = s;
+            a.parent = sParent;
+            sParent.left = a;
+        }
+        a.left = null;
+        a.right = sRight;
+        if (sRight != null) {
+            sRight.parent = a;
+        }
+    }
+
+    /** Re-sums after a node's own weight changed (its weight, or its load under Randomized LU). */
+    void refreshWeight(PoolElement e) {
+        resumToRoot(e);
+    }
+
+    /** Takes a node out of weighted draws until {@link #include}; it stays in the tree. */
+    void exclude(PoolElement e) {
+        long w = ownWeight(e);
+        e.excluded = true;
+        for (PoolElement x = e; x != null; x = x.parent) {
+            x.subtreeWeight -= w;
+        }
+    }
+
+    void include(PoolElement e) {
+        e.excluded = false;
+        long w = ownWeight(e);
+        for (PoolElement x = e; x != null; x = x.parent) {
+            x.subtreeWeight += w;
+        }
+    }
+
+    /** The node at 0-based position {@code rank} in tree order; {@code 0 <= rank < size()}. */
+    PoolElement selectByRank(int rank) {
+        PoolElement x = root;
+        while (true) {
+            int leftCount = count(x.left);
+            if (rank < leftCount) {
+                x = x.left;
+            } else if (rank == leftCount) {
+                return x;
+            } else {
+                rank -= leftCount + 1;
+                x = x.right;
+            }
+        }
+    }
+
+    /**
+     * The node whose cumulative weight interval contains {@code value}; {@code 0 <= value < totalWeight()}.
+     * Excluded nodes have an empty interval and are never returned.
+     */
+    PoolElement selectByWeight(long value) {
+        PoolElement x = root;
+        while (true) {
+            long leftWeight = weightSum(x.left);
+            if (value < leftWeight) {
+                x = x.left;
+                continue;
+            }
+            value -= leftWeight;
+            long own = x.subtreeWeight - leftWeight - weightSum(x.right);
+            if (value < own) {
+                return x;
+            }
+            value -= own;
+            x = x.right;
+        }
+    }
+
+    /** The 0-based position of {@code e} in tree order. */
+    int rank(PoolElement e) {
+        int rank = count(e.left);
+        for (PoolElement x = e; x.parent != null; x = x.parent) {
+            if (x == x.parent.right) {
+                rank += count(x.parent.left) + 1;
+            }
+        }
+        return rank;
+    }
+
+    void forEach(Consumer<PoolElement> action) {
+        for (PoolElement e = first(); e != null; e = successor(e)) {
+            action.accept(e);
+        }
+    }
+
+    // ------------------------------------------------------------------ balancing (after TreeMap / CLR)
+
+    private static boolean isRed(PoolElement e) {
+        return e != null && e.red;
+    }
+
+    private static PoolElement parentOf(PoolElement e) {
+        return e == null ? null : e.parent;
+    }
+
+    private static PoolElement leftOf(PoolElement e) {
+        return e == null ? null : e.left;
+    }
+
+    private static PoolElement rightOf(PoolElement e) {
+        return e == null ? null : e.right;
+    }
+
+    private static void setRed(PoolElement e, boolean red) {
+        if (e != null) {
+            e.red = red;
+        }
+    }
+
+    private void rotateLeft(PoolElement p) {
+        PoolElement r = p.right;
+        p.right = r.left;
+        if (r.left != null) {
+            r.left.parent = p;
+        }
+        r.parent = p.parent;
+        if (p.parent == null) {
+            root = r;
+        } else if (p.parent.left == p) {
+            p.parent.left = r;
+        } else {
+            p.parent.right = r;
+        }
+        r.left = p;
+        p.parent = r;
+        r.subtreeCount = p.subtreeCount;
+        r.subtreeWeight = p.subtreeWeight;
+        resum(p);
+    }
+
+    private void rotateRight(PoolElement p) {
+        PoolElement l = p.left;
+        p.left = l.right;
+        if (l.right != null) {
+            l.right.parent = p;
+        }
+        l.parent = p.parent;
+        if (p.parent == null) {
+            root = l;
+        } else if (p.parent.right == p) {
+            p.parent.right = l;
+        } else {
+            p.parent.left = l;
+        }
+        l.right = p;
+        p.parent = l;
+        l.subtreeCount = p.subtreeCount;
+        l.subtreeWeight = p.subtreeWeight;
+        resum(p);
+    }
+
+    private void fixAfterInsertion(PoolElement x) {
+        while (x != null && x != root && x.parent.red) {
+            if (parentOf(x) == leftOf(parentOf(parentOf(x)))) {
+                PoolElement y = rightOf(parentOf(parentOf(x)));
+                if (isRed(y)) {
+                    setRed(parentOf(x), false);
+                    setRed(y, false);
+                    setRed(parentOf(parentOf(x)), true);
+                    x = parentOf(parentOf(x));
+                } else {
+                    if (x == rightOf(parentOf(x))) {
+                        x = parentOf(x);
+                        rotateLeft(x);
+                    }
+                    setRed(parentOf(x), false);
+                    setRed(parentOf(parentOf(x)), true);
+                    rotateRight(parentOf(parentOf(x)));
+                }
+            } else {
+                PoolElement y = leftOf(parentOf(parentOf(x)));
+                if (isRed(y)) {
+                    setRed(parentOf(x), false);
+                    setRed(y, false);
+                    setRed(parentOf(parentOf(x)), true);
+                    x = parentOf(parentOf(x));
+                } else {
+                    if (x == leftOf(parentOf(x))) {
+                        x = parentOf(x);
+                        rotateRight(x);
+                    }
+                    setRed(parentOf(x), false);
+                    setRed(parentOf(parentOf(x)), true);
+                    rotateLeft(parentOf(parentOf(x)));
+                }
+            }
+        }
+        root.red = false;
+    }
+
+    private void fixAfterDeletion(PoolElement x) {
+        while (x != root && !isRed(x)) {
+            if (x == leftOf(parentOf(x))) {
+                PoolElement sib = rightOf(parentOf(x));
+                if (isRed(sib)) {
+                    setRed(sib, false);
+                    setRed(parentOf(x), true);
+                    rotateLeft(parentOf(x));
+                    sib = rightOf(parentOf(x));
+                }
+                if (!isRed(leftOf(sib)) && !isRed(rightOf(sib))) {
+                    setRed(sib, true);
+                    x = parentOf(x);
+                } else {
+                    if (!isRed(rightOf(sib))) {
+                        setRed(leftOf(sib), false);
+                        setRed(sib, true);
+                        rotateRight(sib);
+                        sib = rightOf(parentOf(x));
+                    }
+                    setRed(sib, isRed(parentOf(x)));
+                    setRed(parentOf(x), false);
+                    setRed(rightOf(sib), false);
+                    rotateLeft(parentOf(x));
+                    x = root;
+                }
+            } else {
+                PoolElement sib = leftOf(parentOf(x));
+                if (isRed(sib)) {
+                    setRed(sib, false);
+                    setRed(parentOf(x), true);
+                    rotateRight(parentOf(x));
+                    sib = leftOf(parentOf(x));
+                }
+                if (!isRed(rightOf(sib)) && !isRed(leftOf(sib))) {
+                    setRed(sib, true);
+                    x = parentOf(x);
+                } else {
+                    if (!isRed(leftOf(sib))) {
+                        setRed(rightOf(sib), false);
+                        setRed(sib, true);
+                        rotateLeft(sib);
+                        sib = leftOf(parentOf(x));
+                    }
+                    setRed(sib, isRed(parentOf(x)));
+                    setRed(parentOf(x), false);
+                    setRed(leftOf(sib), false);
+                    rotateRight(parentOf(x));
+                    x = root;
+                }
+            }
+        }
+        setRed(x, false);
+    }
+
+    // ------------------------------------------------------------------ invariants
+
+    /**
+     * Verifies every red-black and augmentation invariant: root black with no parent, no red node with a
+     * red child, equal black height on every path, parent links, strict key order, and each node's count
+     * and weight sum.
+     *
+     * @throws IllegalStateException naming the first violation found
+     */
+    void checkInvariants() {
+        if (root == null) {
+            return;
+        }
+        if (root.red) {
+            throw new IllegalStateException("root is red");
+        }
+        if (root.parent != null) {
+            throw new IllegalStateException("root has a parent");
+        }
+        check(root, null, null);
+    }
+
+    /** Returns the black height of the subtree. */
+    private int check(PoolElement e, PoolElement lowerBound, PoolElement upperBound) {
+        if (e == null) {
+            return 1;
+        }
+        if (lowerBound != null && !less(lowerBound, e)) {
+            throw new IllegalStateException("key order violated at " + e);
+        }
+        if (upperBound != null && !less(e, upperBound)) {
+            throw new IllegalStateException("key order violated at " + e);
+        }
+        if (e.left != null && e.left.parent != e || e.right != null && e.right.parent != e) {
+            throw new IllegalStateException("broken parent link below " + e);
+        }
+        if (e.red && (isRed(e.left) || isRed(e.right))) {
+            throw new IllegalStateException("red node with a red child: " + e);
+        }
+        int leftHeight = check(e.left, lowerBound, e);
+        int rightHeight = check(e.right, e, upperBound);
+        if (leftHeight != rightHeight) {
+            throw new IllegalStateException("unequal black height below " + e);
+        }
+        if (e.subtreeCount != 1 + count(e.left) + count(e.right)) {
+            throw new IllegalStateException("wrong subtree count at " + e);
+        }
+        if (e.subtreeWeight != ownWeight(e) + weightSum(e.left) + weightSum(e.right)) {
+            throw new IllegalStateException("wrong subtree weight at " + e);
+        }
+        return leftHeight + (e.red ? 0 : 1);
+    }
+}

@@ -1,0 +1,123 @@
+package org.poolkeeper.handlespace;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The tree on its own: random inserts, deletes and re-positions against a sorted list. */
+class SelectionTreeTest {
+    private static final Comparator<PoolElement> ORDER = (a, b) -> SelectionTree.less(a, b) ? -1
+            : SelectionTree.less(b, a) ? 1 : 0;
+
+    @Test
+    void randomOperationsKeepEveryInvariant() {
+        long seed = 20261128;
+        SplittableRandom random = new SplittableRandom(seed);
+        SelectionTree tree = new SelectionTree();
+        tree.setPolicy(PolicyType.WEIGHTED_RANDOM);
+        List<PoolElement> model = new ArrayList<>();
+        int nextId = 1;
+        for (int step = 0; step < 100_000; step++) {
+            int action = random.nextInt(10);
+            if (action < 5 && model.size() < 500 || model.isEmpty()) {
+                PoolElement e = new PoolElement(nextId++);
+                e.key = random.nextInt(50);
+                e.seq = random.nextLong(1_000_000);
+                e.weight = 1 + random.nextInt(1000);
+                tree.insert(e);
+                model.add(e);
+            } else if (action < 8) {
+                PoolElement e = model.remove(random.nextInt(model.size()));
+                tree.delete(e);
+            } else {
+                PoolElement e = model.get(random.nextInt(model.size()));
+                tree.delete(e);
+                e.key = random.nextInt(50);
+                e.weight = 1 + random.nextInt(1000);
+                tree.insert(e);
+            }
+            tree.checkInvariants();
+            model.sort(ORDER);
+            assertEquals(model.size(), tree.size(), "seed " + seed);
+            if (!model.isEmpty()) {
+                int rank = random.nextInt(model.size());
+                assertSame(model.get(rank), tree.selectByRank(rank), "seed " + seed + ", step " + step);
+                assertEquals(rank, tree.rank(model.get(rank)));
+                long total = model.stream().mapToLong(e -> e.weight).sum();
+                assertEquals(total, tree.totalWeight());
+                long value = random.nextLong(total);
+                long cumulative = 0;
+                PoolElement expected = null;
+                for (PoolElement e : model) {
+                    cumulative += e.weight;
+                    if (value < cumulative) {
+                        expected = e;
+                        break;
+                    }
+                }
+                assertSame(expected, tree.selectByWeight(value), "seed " + seed + ", step " + step);
+                assertSame(model.get(0), tree.first());
+            }
+        }
+    }
+
+    @Test
+    void excludedElementsAreNeverDrawn() {
+        SelectionTree tree = new SelectionTree();
+        tree.setPolicy(PolicyType.WEIGHTED_RANDOM);
+        List<PoolElement> elements = new ArrayList<>();
+        for (int i = 1; i <= 20; i++) {
+            PoolElement e = new PoolElement(i);
+            e.seq = i;
+            e.weight = i;
+            tree.insert(e);
+            elements.add(e);
+        }
+        tree.exclude(elements.get(4));
+        tree.exclude(elements.get(9));
+        assertEquals(210 - 5 - 10, tree.totalWeight());
+        for (long v = 0; v < tree.totalWeight(); v++) {
+            PoolElement drawn = tree.selectByWeight(v);
+            if (drawn == elements.get(4) || drawn == elements.get(9)) {
+                throw new AssertionError("drew an excluded element at " + v);
+            }
+        }
+        tree.include(elements.get(4));
+        tree.include(elements.get(9));
+        assertEquals(210, tree.totalWeight());
+        tree.checkInvariants();
+    }
+
+    @Test
+    void invariantCheckerDetectsCorruption() {
+        SelectionTree tree = new SelectionTree();
+        tree.setPolicy(PolicyType.ROUND_ROBIN);
+        PoolElement[] elements = new PoolElement[8];
+        for (int i = 0; i < elements.length; i++) {
+            elements[i] = new PoolElement(i + 1);
+            elements[i].seq = i;
+            tree.insert(elements[i]);
+        }
+        tree.checkInvariants();
+        PoolElement victim = tree.selectByRank(3);
+        victim.subtreeCount++;
+        assertThrows(IllegalStateException.class, tree::checkInvariants);
+        victim.subtreeCount--;
+        victim.seq = 1_000; // out of order
+        assertThrows(IllegalStateException.class, tree::checkInvariants);
+        victim.seq = 3;
+        tree.checkInvariants();
+        PoolElement root = tree.selectByRank(0);
+        while (root.parent != null) {
+            root = root.parent;
+        }
+        root.red = true;
+        assertThrows(IllegalStateException.class, tree::checkInvariants);
+    }
+}
