@@ -77,6 +77,22 @@ public final class AddressBlock {
         return new AddressBlock(encoded, count);
     }
 
+    /** Receives one address without intermediate objects; the buffer must not be modified or kept. */
+    @FunctionalInterface
+    public interface Visitor {
+        void visit(TransportKind kind, byte[] buffer, int offset, int length, int port);
+    }
+
+    /** Visits the addresses in order without allocating. */
+    public void forEach(Visitor visitor) {
+        for (int at = 0; at < encoded.length; ) {
+            int length = encoded[at + 1];
+            int port = ((encoded[at + 2 + length] & 0xFF) << 8) | (encoded[at + 3 + length] & 0xFF);
+            visitor.visit(TransportKind.ofOrdinal(encoded[at]), encoded, at + 2, length, port);
+            at += 4 + length;
+        }
+    }
+
     byte[] encoded() {
         return encoded;
     }

@@ -120,6 +120,11 @@ public final class PoolElement {
         return deadline;
     }
 
+    /** Weighted round robin: how often the PE was selected in the current round. */
+    public int roundCounter() {
+        return roundCounter;
+    }
+
     public long selectionSequence() {
         return seq;
     }
