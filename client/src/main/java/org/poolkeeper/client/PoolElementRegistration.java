@@ -1,0 +1,68 @@
+package org.poolkeeper.client;
+
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.Cancellable;
+
+/**
+ * One registered pool element. The client keeps it registered (re-registration, keep-alive answers,
+ * fail-over) until {@link #deregister()} or {@link #abandon()}. Thread-safe.
+ */
+public final class PoolElementRegistration {
+    private final PoolElementClient client;
+    private final PoolElementSpec spec;
+    private final int peId;
+    private final AtomicLong reregistrations = new AtomicLong();
+    volatile boolean active = true;
+    volatile Cancellable timer;
+
+    PoolElementRegistration(PoolElementClient client, PoolElementSpec spec, int peId) {
+        this.client = client;
+        this.spec = spec;
+        this.peId = peId;
+    }
+
+    public int peId() {
+        return peId;
+    }
+
+    public String poolHandle() {
+        return spec.poolHandle();
+    }
+
+    public PoolElementSpec spec() {
+        return spec;
+    }
+
+    /** True until deregistered or abandoned. */
+    public boolean isActive() {
+        return active;
+    }
+
+    /** Re-registrations that the registrar accepted. */
+    public long reregistrations() {
+        return reregistrations.get();
+    }
+
+    void countReregistration() {
+        reregistrations.incrementAndGet();
+    }
+
+    /** Re-registers now with the suppliers' current load and weight. */
+    public CompletionStage<Void> reregister() {
+        return client.send(this, true);
+    }
+
+    /** Removes the pool element from the pool and stops keeping it registered. */
+    public CompletionStage<Void> deregister() {
+        return client.deregister(this);
+    }
+
+    /**
+     * Stops re-registering and answering keep-alives without deregistering: to the registrars this pool
+     * element has crashed. For fault drills and simulators.
+     */
+    public void abandon() {
+        client.abandon(this);
+    }
+}

@@ -1,0 +1,290 @@
+package org.poolkeeper.client.internal;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongFunction;
+import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.poolkeeper.client.ClientSettings;
+import org.poolkeeper.client.NoRegistrarReachableException;
+import org.poolkeeper.client.RegistrarAddress;
+import org.poolkeeper.client.RegistrarConnectionLostException;
+import org.poolkeeper.client.RegistrarTimeoutException;
+import org.poolkeeper.protocol.wire.AsapMessage;
+import org.poolkeeper.protocol.wire.EndpointKeepAlive;
+import org.poolkeeper.protocol.wire.RegistrarEndpoint;
+
+/**
+ * A client's link to "a registrar": one connection at a time, requests matched to responses by request
+ * id, a timeout per request, and fail-over to the next known registrar when the connection is lost or a
+ * request times out. Registrars named in ServerAnnounce messages join the list. Thread-safe.
+ */
+public final class RegistrarSession implements AutoCloseable {
+    /** What the owner of a session hears about. Called on stream or scheduler threads. */
+    public interface Listener {
+        default void onConnected(RegistrarAddress registrar) {
+        }
+
+        default void onDisconnected(RegistrarAddress registrar) {
+        }
+
+        default void onKeepAlive(EndpointKeepAlive keepAlive) {
+        }
+    }
+
+    private record Pending(CompletableFuture<AsapMessage> future, long deadlineNanos, RegistrarConnection connection) {
+    }
+
+    private final ActorSystem<?> system;
+    private final ClientSettings settings;
+    private final Listener listener;
+    private final boolean reconnectOnLoss;
+    private final List<RegistrarAddress> registrars;
+    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final AtomicLong nextRequestId = new AtomicLong();
+    private final AtomicLong failovers = new AtomicLong();
+    private final Cancellable sweeper;
+    private final Object lock = new Object();
+
+    private volatile RegistrarConnection connection;
+    private CompletableFuture<RegistrarConnection> connecting; // guarded by lock
+    private int nextIndex; // guarded by lock
+    private boolean everConnected; // guarded by lock
+    private volatile boolean closed;
+
+    /**
+     * @param reconnectOnLoss reconnect at once when the connection is lost (pool elements must stay
+     *                        registered); otherwise the next request reconnects (pool users)
+     */
+    public RegistrarSession(ActorSystem<?> system, ClientSettings settings, Listener listener,
+                            boolean reconnectOnLoss) {
+        this.system = system;
+        this.settings = settings;
+        this.listener = listener;
+        this.reconnectOnLoss = reconnectOnLoss;
+        this.registrars = new CopyOnWriteArrayList<>(settings.registrars());
+        Duration sweep = Duration.ofMillis(Math.max(10, Math.min(100, settings.requestTimeout().toMillis() / 4)));
+        this.sweeper = system.scheduler().scheduleWithFixedDelay(sweep, sweep, this::expireRequests,
+                system.executionContext());
+    }
+
+    /** The registrar currently connected, or {@code null}. */
+    public RegistrarAddress currentRegistrar() {
+        RegistrarConnection c = connection;
+        return c == null || !c.isOpen() ? null : c.address();
+    }
+
+    /** How often the session moved to another registrar after losing one. */
+    public long failovers() {
+        return failovers.get();
+    }
+
+    public List<RegistrarAddress> knownRegistrars() {
+        return List.copyOf(registrars);
+    }
+
+    /**
+     * Sends the message {@code build} makes for a fresh request id and completes with the response carrying
+     * that id (or fails: {@link RegistrarTimeoutException}, {@link RegistrarConnectionLostException},
+     * {@link NoRegistrarReachableException}).
+     */
+    public CompletionStage<AsapMessage> request(LongFunction<AsapMessage> build) {
+        long id = nextRequestId.incrementAndGet();
+        AsapMessage message = build.apply(id);
+        CompletableFuture<AsapMessage> future = new CompletableFuture<>();
+        RegistrarConnection c = connection;
+        if (c != null && c.isOpen()) {
+            send(c, id, message, future);
+        } else {
+            connect().whenComplete((connected, error) -> {
+                if (error != null) {
+                    future.completeExceptionally(unwrap(error));
+                } else {
+                    send(connected, id, message, future);
+                }
+            });
+        }
+        return future;
+    }
+
+    private void send(RegistrarConnection c, long id, AsapMessage message, CompletableFuture<AsapMessage> future) {
+        pending.put(id, new Pending(future, System.nanoTime() + settings.requestTimeout().toNanos(), c));
+        if (!c.send(message)) {
+            pending.remove(id);
+            future.completeExceptionally(new RegistrarConnectionLostException(
+                    "could not send to registrar " + c.address() + " (connection closed or send buffer full)"));
+        }
+    }
+
+    /** Sends a message that has no response (acks, reports) on the current connection, if there is one. */
+    public boolean sendOneWay(AsapMessage message) {
+        RegistrarConnection c = connection;
+        return c != null && c.send(message);
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        return error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+    }
+
+    /** Connects to the next registrar that answers, trying each known one once per round. */
+    public CompletionStage<RegistrarConnection> connect() {
+        synchronized (lock) {
+            RegistrarConnection c = connection;
+            if (c != null && c.isOpen()) {
+                return CompletableFuture.completedFuture(c);
+            }
+            if (closed) {
+                return CompletableFuture.failedFuture(new NoRegistrarReachableException("the client is closed"));
+            }
+            if (connecting == null) {
+                connecting = new CompletableFuture<>();
+                attempt(0, connecting);
+            }
+            return connecting;
+        }
+    }
+
+    private void attempt(int tried, CompletableFuture<RegistrarConnection> result) {
+        RegistrarAddress address;
+        synchronized (lock) {
+            if (tried >= registrars.size() || closed) {
+                connecting = null;
+                result.completeExceptionally(new NoRegistrarReachableException(
+                        "no registrar reachable (tried " + registrars + ")"));
+                return;
+            }
+            address = registrars.get(Math.floorMod(nextIndex++, registrars.size()));
+        }
+        RegistrarConnection.open(system, address, settings.connectTimeout(), settings.maxFrameLength(),
+                settings.sendBuffer(), this::onMessage, this::onClosed).whenComplete((c, error) -> {
+                    if (error != null) {
+                        attempt(tried + 1, result);
+                        return;
+                    }
+                    boolean failover;
+                    synchronized (lock) {
+                        if (closed) {
+                            c.close();
+                        }
+                        connection = c;
+                        connecting = null;
+                        failover = everConnected;
+                        everConnected = true;
+                    }
+                    if (failover) {
+                        failovers.incrementAndGet();
+                    }
+                    result.complete(c);
+                    listener.onConnected(address);
+                });
+    }
+
+    private void onClosed(RegistrarConnection c) {
+        boolean wasCurrent;
+        synchronized (lock) {
+            wasCurrent = connection == c;
+            if (wasCurrent) {
+                connection = null;
+            }
+        }
+        RegistrarConnectionLostException lost =
+                new RegistrarConnectionLostException("connection to registrar " + c.address() + " lost");
+        pending.entrySet().removeIf(entry -> {
+            if (entry.getValue().connection() == c) {
+                entry.getValue().future().completeExceptionally(lost);
+                return true;
+            }
+            return false;
+        });
+        if (wasCurrent && !closed) {
+            listener.onDisconnected(c.address());
+            if (reconnectOnLoss) {
+                reconnect(Duration.ZERO);
+            }
+        }
+    }
+
+    private void reconnect(Duration delay) {
+        Runnable task = () -> connect().whenComplete((c, error) -> {
+            if (error != null && !closed) {
+                reconnect(settings.reconnectBackoff());
+            }
+        });
+        if (delay.isZero()) {
+            task.run();
+        } else {
+            system.scheduler().scheduleOnce(delay, task, system.executionContext());
+        }
+    }
+
+    private void onMessage(AsapMessage message) {
+        long requestId;
+        switch (message.getBodyCase()) {
+            case REGISTRATION_RESPONSE -> requestId = message.getRegistrationResponse().getRequestId();
+            case DEREGISTRATION_RESPONSE -> requestId = message.getDeregistrationResponse().getRequestId();
+            case HANDLE_RESOLUTION_RESPONSE -> requestId = message.getHandleResolutionResponse().getRequestId();
+            case ERROR -> requestId = message.getError().getRequestId();
+            case ENDPOINT_KEEP_ALIVE -> {
+                listener.onKeepAlive(message.getEndpointKeepAlive());
+                return;
+            }
+            case SERVER_ANNOUNCE -> {
+                learn(message.getServerAnnounce().getRegistrarsList());
+                return;
+            }
+            default -> {
+                return; // nothing a client needs to act on
+            }
+        }
+        Pending p = pending.remove(requestId);
+        if (p != null) {
+            p.future().complete(message);
+        }
+    }
+
+    private void learn(List<RegistrarEndpoint> endpoints) {
+        for (RegistrarEndpoint endpoint : endpoints) {
+            try {
+                RegistrarAddress address = new RegistrarAddress(endpoint.getHost(), endpoint.getPort());
+                if (!registrars.contains(address)) {
+                    registrars.add(address);
+                }
+            } catch (IllegalArgumentException e) {
+                // an unusable announcement is ignored; the known registrars still work
+            }
+        }
+    }
+
+    private void expireRequests() {
+        long now = System.nanoTime();
+        pending.entrySet().removeIf(entry -> {
+            Pending p = entry.getValue();
+            if (now - p.deadlineNanos() < 0) {
+                return false;
+            }
+            p.future().completeExceptionally(new RegistrarTimeoutException(
+                    "registrar " + p.connection().address() + " did not answer within " + settings.requestTimeout()));
+            if (connection == p.connection()) {
+                p.connection().close(); // a registrar that stops answering counts as lost: fail over
+            }
+            return true;
+        });
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        sweeper.cancel();
+        RegistrarConnection c = connection;
+        if (c != null) {
+            c.close();
+        }
+    }
+}

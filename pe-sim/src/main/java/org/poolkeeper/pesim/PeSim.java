@@ -1,0 +1,223 @@
+package org.poolkeeper.pesim;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.poolkeeper.client.ClientSettings;
+import org.poolkeeper.client.Policy;
+import org.poolkeeper.client.PoolElementClient;
+import org.poolkeeper.client.RegistrarAddress;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * pe-sim: a load generator of simulated pool elements. Each pool element is an actor that registers,
+ * re-registers on its own randomized interval, answers keep-alives through the client library, and leaves
+ * (or crashes) as the options say. The last stdout line is a JSON summary.
+ */
+@Command(name = "pe-sim", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Simulated pool elements registering with Poolkeeper registrars. Progress on stderr every 5 s;"
+                + " the last line on stdout is a JSON summary.")
+public final class PeSim implements Callable<Integer> {
+    @Option(names = "--registrars", required = true, paramLabel = "h:p[,h:p...]",
+            description = "Registrars to use, in fail-over order.")
+    String registrars;
+
+    @Option(names = "--pools", defaultValue = "10", description = "Number of pools (default: ${DEFAULT-VALUE}).")
+    int pools;
+
+    @Option(names = "--pes-per-pool", defaultValue = "10", description = "Pool elements per pool (default: ${DEFAULT-VALUE}).")
+    int pesPerPool;
+
+    @Option(names = "--pool-prefix", defaultValue = "pool-",
+            description = "Pools are named <prefix>0 ... <prefix><P-1> (default: ${DEFAULT-VALUE}).")
+    String poolPrefix;
+
+    @Option(names = "--policy", defaultValue = "RR",
+            description = "RR, WRR, RAND, WRAND, PRIO, LU, LUD, PLU, RLU, or mixed (pools cycle RR, LU, RAND, WRAND)"
+                    + " (default: ${DEFAULT-VALUE}).")
+    String policy;
+
+    @Option(names = "--rereg-interval", defaultValue = "1000..3000", paramLabel = "MIN..MAX",
+            description = "Re-registration interval in ms, drawn per PE (default: ${DEFAULT-VALUE}).")
+    String reregInterval;
+
+    @Option(names = "--life", defaultValue = "30000", paramLabel = "MS",
+            description = "Registration life in ms (default: ${DEFAULT-VALUE}).")
+    int lifeMs;
+
+    @Option(names = "--churn", defaultValue = "0", paramLabel = "PER_SEC",
+            description = "PEs leaving (and as many new ones joining) per second (default: ${DEFAULT-VALUE}).")
+    double churn;
+
+    @Option(names = "--burst", paramLabel = "COUNT@EVERY",
+            description = "Every EVERY seconds, COUNT PEs leave and COUNT new ones join, e.g. 20@10.")
+    String burst;
+
+    @Option(names = "--crash-fraction", defaultValue = "0", paramLabel = "F",
+            description = "Fraction of PEs that stop answering keep-alives during the run (default: ${DEFAULT-VALUE}).")
+    double crashFraction;
+
+    @Option(names = "--connections", defaultValue = "1", paramLabel = "C",
+            description = "Registrar connections the PEs share (default: ${DEFAULT-VALUE}).")
+    int connections;
+
+    @Option(names = "--duration", defaultValue = "30", paramLabel = "S",
+            description = "Run time in seconds (default: ${DEFAULT-VALUE}).")
+    double durationSeconds;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Random seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    public static void main(String[] args) {
+        CommandLine commandLine = new CommandLine(new PeSim());
+        commandLine.setParameterExceptionHandler((e, a) -> {
+            System.err.println("pe-sim: " + e.getMessage() + " (see --help)");
+            return 2;
+        });
+        commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
+            System.err.println("pe-sim: " + e.getMessage());
+            return 1;
+        });
+        System.exit(commandLine.execute(args));
+    }
+
+    PeSimOptions validate() {
+        List<RegistrarAddress> addresses = RegistrarAddress.parseList(registrars);
+        require(pools >= 1, "--pools must be at least 1");
+        require(pesPerPool >= 0, "--pes-per-pool must not be negative");
+        Policy chosen = null;
+        if (!policy.equalsIgnoreCase("mixed")) {
+            chosen = Policy.fromShortName(policy);
+            require(chosen != null, "unknown --policy '" + policy + "'");
+        }
+        String[] range = reregInterval.split("\\.\\.");
+        long min;
+        long max;
+        try {
+            min = Long.parseLong(range[0].trim());
+            max = range.length > 1 ? Long.parseLong(range[1].trim()) : min;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--rereg-interval must be MIN..MAX in ms, got '" + reregInterval + "'");
+        }
+        require(range.length <= 2 && min >= 1 && max >= min, "--rereg-interval must be MIN..MAX with 1 <= MIN <= MAX");
+        require(lifeMs >= 1, "--life must be at least 1 ms");
+        require(churn >= 0, "--churn must not be negative");
+        int burstCount = 0;
+        Duration burstEvery = Duration.ZERO;
+        if (burst != null) {
+            String[] parts = burst.split("@");
+            try {
+                require(parts.length == 2, "--burst must be COUNT@EVERY");
+                burstCount = Integer.parseInt(parts[0].trim());
+                burstEvery = Duration.ofMillis((long) (Double.parseDouble(parts[1].trim()) * 1000));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--burst must be COUNT@EVERY, got '" + burst + "'");
+            }
+            require(burstCount >= 1 && burstEvery.toMillis() >= 1, "--burst needs COUNT >= 1 and EVERY > 0");
+        }
+        require(crashFraction >= 0 && crashFraction <= 1, "--crash-fraction must be between 0 and 1");
+        require(connections >= 1, "--connections must be at least 1");
+        require(durationSeconds > 0, "--duration must be positive");
+        return new PeSimOptions(addresses, pools, pesPerPool, poolPrefix, chosen, min, max, lifeMs, churn, burstCount,
+                burstEvery, crashFraction, connections, Duration.ofMillis((long) (durationSeconds * 1000)), seed);
+    }
+
+    private static void require(boolean condition, String reason) {
+        if (!condition) {
+            throw new IllegalArgumentException(reason);
+        }
+    }
+
+    /** True if at least one registrar accepts a TCP connection. */
+    static boolean anyReachable(List<RegistrarAddress> registrars) {
+        for (RegistrarAddress address : registrars) {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(address.host(), address.port()), 1000);
+                return true;
+            } catch (IOException e) {
+                // try the next one
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PeSimOptions options;
+        try {
+            options = validate();
+        } catch (IllegalArgumentException e) {
+            System.err.println("pe-sim: " + e.getMessage() + " (see --help)");
+            return 2;
+        }
+        if (!anyReachable(options.registrars())) {
+            System.err.println("pe-sim: cannot reach any registrar at " + options.registrars());
+            return 3;
+        }
+        ActorSystem<PeSimulator.Command> system = null;
+        List<PoolElementClient> clients = new ArrayList<>();
+        SimStats stats = new SimStats();
+        CompletableFuture<Void> finished = new CompletableFuture<>();
+        long start = System.nanoTime();
+        try {
+            ActorSystem<Void> base = ActorSystem.create(org.apache.pekko.actor.typed.javadsl.Behaviors.empty(),
+                    "pe-sim-clients", ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.log-dead-letters = off")
+                            .withFallback(ConfigFactory.load()));
+            for (int i = 0; i < options.connections(); i++) {
+                clients.add(PoolElementClient.create(base, ClientSettings.of(options.registrars())));
+            }
+            system = ActorSystem.create(PeSimulator.create(options, clients, stats, finished), "pe-sim",
+                    ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.log-dead-letters = off")
+                            .withFallback(ConfigFactory.load()));
+            finished.get(options.duration().toMillis() + 30_000, TimeUnit.MILLISECONDS);
+            long failovers = clients.stream().mapToLong(PoolElementClient::failovers).sum();
+            for (PoolElementClient client : clients) {
+                client.close();
+            }
+            base.terminate();
+            printSummary(stats, failovers, (System.nanoTime() - start) / 1e9);
+            if (stats.registrations.sum() == 0 && options.pools() * options.pesPerPool() > 0) {
+                System.err.println("pe-sim: no registration succeeded");
+                return 1;
+            }
+            return 0;
+        } finally {
+            if (system != null) {
+                system.terminate();
+            }
+        }
+    }
+
+    static void printSummary(SimStats stats, long failovers, double durationSeconds) {
+        Histogram latency = stats.total();
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode json = mapper.createObjectNode();
+        json.put("registrations", stats.registrations.sum());
+        json.put("reregistrations", stats.reregistrations.sum());
+        json.put("deregistrations", stats.deregistrations.sum());
+        json.put("failures", stats.failures.sum());
+        json.put("failovers", failovers);
+        json.put("crashed", stats.crashed.sum());
+        ObjectNode percentiles = json.putObject("latency_us");
+        percentiles.put("p50", latency.getValueAtPercentile(50));
+        percentiles.put("p99", latency.getValueAtPercentile(99));
+        percentiles.put("p999", latency.getValueAtPercentile(99.9));
+        json.put("duration_s", Math.round(durationSeconds * 1000) / 1000.0);
+        PrintWriter out = new PrintWriter(System.out, true);
+        out.println(json.toString());
+    }
+}

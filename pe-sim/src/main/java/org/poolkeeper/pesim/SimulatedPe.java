@@ -1,0 +1,155 @@
+package org.poolkeeper.pesim;
+
+import java.time.Duration;
+import java.util.concurrent.CompletionException;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.poolkeeper.client.PoolElementClient;
+import org.poolkeeper.client.PoolElementRegistration;
+import org.poolkeeper.client.PoolElementSpec;
+
+/**
+ * One simulated pool element: registers, re-registers on its own randomized interval, and leaves or
+ * crashes (stops answering keep-alives) when told to.
+ */
+final class SimulatedPe extends AbstractBehavior<SimulatedPe.Command> {
+    sealed interface Command permits Reregister, Leave, Crash, Registered, Deregistered {
+    }
+
+    enum Reregister implements Command { INSTANCE }
+
+    enum Leave implements Command { INSTANCE }
+
+    enum Crash implements Command { INSTANCE }
+
+    private record Registered(long startNanos, PoolElementRegistration registration, Throwable error,
+                              boolean reregistration) implements Command {
+    }
+
+    private enum Deregistered implements Command { INSTANCE }
+
+    private static final Duration RETRY = Duration.ofSeconds(1);
+
+    private final PoolElementClient client;
+    private final PoolElementSpec spec;
+    private final Duration interval;
+    private final SimStats stats;
+    private final TimerScheduler<Command> timers;
+    private PoolElementRegistration registration;
+    private boolean leaving;
+    private boolean crashing;
+
+    static Behavior<Command> create(PoolElementClient client, PoolElementSpec spec, Duration interval,
+                                    Duration crashAfter, SimStats stats) {
+        return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+            if (crashAfter != null) {
+                timers.startSingleTimer(Crash.INSTANCE, crashAfter);
+            }
+            return new SimulatedPe(context, timers, client, spec, interval, stats);
+        }));
+    }
+
+    private SimulatedPe(ActorContext<Command> context, TimerScheduler<Command> timers, PoolElementClient client,
+                        PoolElementSpec spec, Duration interval, SimStats stats) {
+        super(context);
+        this.timers = timers;
+        this.client = client;
+        this.spec = spec;
+        this.interval = interval;
+        this.stats = stats;
+        register();
+    }
+
+    private void register() {
+        long start = System.nanoTime();
+        getContext().pipeToSelf(client.register(spec), (registered, error) ->
+                new Registered(start, registered, error, false));
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(Registered.class, this::onRegistered)
+                .onMessageEquals(Reregister.INSTANCE, this::onReregister)
+                .onMessageEquals(Leave.INSTANCE, this::onLeave)
+                .onMessageEquals(Crash.INSTANCE, this::onCrash)
+                .onMessageEquals(Deregistered.INSTANCE, Behaviors::stopped)
+                .build();
+    }
+
+    private Behavior<Command> onRegistered(Registered registered) {
+        if (registered.error() != null) {
+            stats.failures.increment();
+            if (!leaving && registration == null) {
+                timers.startSingleTimer(Reregister.INSTANCE, RETRY);
+            }
+            return leaving && registration == null ? Behaviors.stopped() : this;
+        }
+        stats.recordLatency(registered.startNanos());
+        if (crashing && !registered.reregistration()) {
+            registration = registered.registration();
+            return onCrash();
+        }
+        if (registered.reregistration()) {
+            stats.reregistrations.increment();
+        } else {
+            stats.registrations.increment();
+            registration = registered.registration();
+            if (leaving) {
+                return onLeave();
+            }
+            timers.startTimerWithFixedDelay(Reregister.INSTANCE, interval);
+        }
+        return this;
+    }
+
+    private Behavior<Command> onReregister() {
+        if (registration == null) {
+            register();
+            return this;
+        }
+        long start = System.nanoTime();
+        getContext().pipeToSelf(registration.reregister(), (ok, error) ->
+                new Registered(start, registration, unwrap(error), true));
+        return this;
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    }
+
+    private Behavior<Command> onLeave() {
+        leaving = true;
+        timers.cancelAll();
+        if (registration == null) {
+            return this; // still registering: leave once that completes
+        }
+        if (!registration.isActive()) {
+            return Behaviors.stopped(); // crashed earlier: nothing to deregister
+        }
+        getContext().pipeToSelf(registration.deregister(), (ok, error) -> {
+            if (error == null) {
+                stats.deregistrations.increment();
+            } else {
+                stats.failures.increment();
+            }
+            return Deregistered.INSTANCE;
+        });
+        return this;
+    }
+
+    private Behavior<Command> onCrash() {
+        timers.cancelAll();
+        if (registration == null) {
+            crashing = true; // crash as soon as the registration completes
+            return this;
+        }
+        registration.abandon();
+        stats.crashed.increment();
+        return Behaviors.stopped();
+    }
+}

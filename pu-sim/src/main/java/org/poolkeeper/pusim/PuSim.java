@@ -1,0 +1,203 @@
+package org.poolkeeper.pusim;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.poolkeeper.client.ClientSettings;
+import org.poolkeeper.client.PoolUserClient;
+import org.poolkeeper.client.RegistrarAddress;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * pu-sim: a load generator of simulated pool users. Each pool user is an actor with its own registrar
+ * connection that resolves pool handles at a target rate (or as fast as answers come), measuring latency and
+ * how selection matched each pool's policy. The last stdout line is a JSON summary.
+ */
+@Command(name = "pu-sim", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Simulated pool users resolving pool handles at Poolkeeper registrars. Progress on stderr"
+                + " every 5 s; the last line on stdout is a JSON summary.")
+public final class PuSim implements Callable<Integer> {
+    @Option(names = "--registrars", required = true, paramLabel = "h:p[,h:p...]",
+            description = "Registrars to use, in fail-over order.")
+    String registrars;
+
+    @Option(names = "--pools", defaultValue = "10", description = "Resolve <prefix>0 ... <prefix><P-1> (default: ${DEFAULT-VALUE}).")
+    int pools;
+
+    @Option(names = "--pool-prefix", defaultValue = "pool-", description = "Pool name prefix (default: ${DEFAULT-VALUE}).")
+    String poolPrefix;
+
+    @Option(names = "--pool-handles", paramLabel = "a,b,...", description = "Resolve exactly these pool handles instead.")
+    String poolHandles;
+
+    @Option(names = "--rate", defaultValue = "max", paramLabel = "R|max",
+            description = "Total resolutions per second, or max (default: ${DEFAULT-VALUE}).")
+    String rate;
+
+    @Option(names = "--in-flight", defaultValue = "16", paramLabel = "K",
+            description = "Outstanding resolutions per pool user (default: ${DEFAULT-VALUE}).")
+    int inFlight;
+
+    @Option(names = "--pus", defaultValue = "2", paramLabel = "N",
+            description = "Simulated pool users, each with its own connection (default: ${DEFAULT-VALUE}).")
+    int pus;
+
+    @Option(names = "--max-items", defaultValue = "0", paramLabel = "M",
+            description = "PEs asked for per resolution; 0 leaves it to the registrar (default: ${DEFAULT-VALUE}).")
+    int maxItems;
+
+    @Option(names = "--report-unreachable", defaultValue = "0", paramLabel = "F",
+            description = "Fraction of resolutions after which the first PE is reported unreachable (default: ${DEFAULT-VALUE}).")
+    double reportUnreachable;
+
+    @Option(names = "--cache-ms", defaultValue = "0",
+            description = "Answer from the client's cache for this long (default: ${DEFAULT-VALUE}, no cache).")
+    long cacheMs;
+
+    @Option(names = "--duration", defaultValue = "30", paramLabel = "S", description = "Run time in seconds (default: ${DEFAULT-VALUE}).")
+    double durationSeconds;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Random seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    public static void main(String[] args) {
+        CommandLine commandLine = new CommandLine(new PuSim());
+        commandLine.setParameterExceptionHandler((e, a) -> {
+            System.err.println("pu-sim: " + e.getMessage() + " (see --help)");
+            return 2;
+        });
+        commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
+            System.err.println("pu-sim: " + e.getMessage());
+            return 1;
+        });
+        System.exit(commandLine.execute(args));
+    }
+
+    PuSimOptions validate() {
+        List<RegistrarAddress> addresses = RegistrarAddress.parseList(registrars);
+        List<String> handles = new ArrayList<>();
+        if (poolHandles != null) {
+            Arrays.stream(poolHandles.split(",")).map(String::trim).filter(h -> !h.isEmpty()).forEach(handles::add);
+            require(!handles.isEmpty(), "--pool-handles names no pool");
+        } else {
+            require(pools >= 1, "--pools must be at least 1");
+            for (int i = 0; i < pools; i++) {
+                handles.add(poolPrefix + i);
+            }
+        }
+        double target = 0;
+        if (!rate.equalsIgnoreCase("max")) {
+            try {
+                target = Double.parseDouble(rate);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--rate must be a number or max, got '" + rate + "'");
+            }
+            require(target > 0, "--rate must be positive");
+        }
+        require(inFlight >= 1, "--in-flight must be at least 1");
+        require(pus >= 1, "--pus must be at least 1");
+        require(maxItems >= 0 && maxItems <= 128, "--max-items must be 0-128");
+        require(reportUnreachable >= 0 && reportUnreachable <= 1, "--report-unreachable must be between 0 and 1");
+        require(durationSeconds > 0, "--duration must be positive");
+        require(cacheMs >= 0, "--cache-ms must not be negative");
+        return new PuSimOptions(addresses, handles, target, inFlight, pus, maxItems, reportUnreachable,
+                Duration.ofMillis((long) (durationSeconds * 1000)), seed, Duration.ofMillis(cacheMs));
+    }
+
+    private static void require(boolean condition, String reason) {
+        if (!condition) {
+            throw new IllegalArgumentException(reason);
+        }
+    }
+
+    private static boolean anyReachable(List<RegistrarAddress> registrars) {
+        for (RegistrarAddress address : registrars) {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(address.host(), address.port()), 1000);
+                return true;
+            } catch (IOException e) {
+                // try the next one
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PuSimOptions options;
+        try {
+            options = validate();
+        } catch (IllegalArgumentException e) {
+            System.err.println("pu-sim: " + e.getMessage() + " (see --help)");
+            return 2;
+        }
+        if (!anyReachable(options.registrars())) {
+            System.err.println("pu-sim: cannot reach any registrar at " + options.registrars());
+            return 3;
+        }
+        var config = ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.log-dead-letters = off")
+                .withFallback(ConfigFactory.load());
+        ActorSystem<Void> base = ActorSystem.create(Behaviors.empty(), "pu-sim-clients", config);
+        List<PoolUserClient> clients = new ArrayList<>();
+        PuStats stats = new PuStats();
+        CompletableFuture<Void> finished = new CompletableFuture<>();
+        ActorSystem<PuSimulator.Command> system = null;
+        long start = System.nanoTime();
+        try {
+            ClientSettings settings = ClientSettings.of(options.registrars()).withCacheStaleTimeout(options.cacheStale());
+            for (int i = 0; i < options.pus(); i++) {
+                clients.add(PoolUserClient.create(base, settings));
+            }
+            system = ActorSystem.create(PuSimulator.create(options, clients, stats, finished), "pu-sim", config);
+            finished.get(options.duration().toMillis() + 30_000, TimeUnit.MILLISECONDS);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            long failovers = clients.stream().mapToLong(PoolUserClient::failovers).sum();
+            printSummary(stats, failovers, Math.min(seconds, options.duration().toMillis() / 1000.0), seconds);
+            return stats.resolutions.sum() == 0 ? 1 : 0;
+        } finally {
+            for (PoolUserClient client : clients) {
+                client.close();
+            }
+            base.terminate();
+            if (system != null) {
+                system.terminate();
+            }
+        }
+    }
+
+    private static void printSummary(PuStats stats, long failovers, double activeSeconds, double durationSeconds) {
+        Histogram latency = stats.total();
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode json = mapper.createObjectNode();
+        json.put("resolutions", stats.resolutions.sum());
+        json.put("errors", stats.errors.sum());
+        ObjectNode kinds = json.putObject("error_kinds");
+        stats.errorKinds.forEach((kind, count) -> kinds.put(kind, count.sum()));
+        json.put("rate", Math.round(stats.resolutions.sum() / activeSeconds));
+        ObjectNode percentiles = json.putObject("latency_us");
+        percentiles.put("p50", latency.getValueAtPercentile(50));
+        percentiles.put("p99", latency.getValueAtPercentile(99));
+        percentiles.put("p999", latency.getValueAtPercentile(99.9));
+        json.put("unreachable_reports", stats.unreachableReports.sum());
+        json.put("failovers", failovers);
+        stats.fairness.writeTo(json.putObject("fairness"));
+        json.put("duration_s", Math.round(durationSeconds * 1000) / 1000.0);
+        System.out.println(json.toString());
+        System.out.flush();
+    }
+}

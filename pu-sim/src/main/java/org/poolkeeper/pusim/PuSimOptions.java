@@ -1,0 +1,10 @@
+package org.poolkeeper.pusim;
+
+import java.time.Duration;
+import java.util.List;
+import org.poolkeeper.client.RegistrarAddress;
+
+/** The validated settings of one pu-sim run; {@code rate} 0 means as fast as answers come. */
+record PuSimOptions(List<RegistrarAddress> registrars, List<String> pools, double rate, int inFlight, int pus,
+                    int maxItems, double reportUnreachable, Duration duration, long seed, Duration cacheStale) {
+}
