@@ -12,8 +12,10 @@ import org.poolkeeper.handlespace.PoolHandle;
 import org.poolkeeper.handlespace.Status;
 import org.poolkeeper.handlespace.TransportKind;
 import org.poolkeeper.protocol.wire.ErrorCause;
+import org.poolkeeper.protocol.wire.HandleUpdate;
 import org.poolkeeper.protocol.wire.PoolElementEntry;
 import org.poolkeeper.protocol.wire.TransportAddress;
+import org.poolkeeper.protocol.wire.UpdateAction;
 
 /**
  * Converts between the handlespace core's types and the wire's protobuf messages. Decoding validates: what
@@ -159,5 +161,62 @@ public final class WireMapping {
                 entry.getLastReregisteredUs(), entry.getLastSelectedUs(), entry.getExpiryDeadlineUs(),
                 entry.getSelectionSeq(), entry.getUnreachableReports(), entry.getAccumulatedDegradation(),
                 entry.getRoundCounter());
+    }
+
+    /** A PE snapshot with its full replication state, for ENRP-style transfer. */
+    public static PoolElementEntry replicationEntry(ElementSnapshot s) {
+        PoolElementEntry.Builder builder = PoolElementEntry.newBuilder()
+                .setPeId(s.id())
+                .setPolicy(policy(s.policy()))
+                .setRegistrationLifeMs(s.lifeMs())
+                .setHomeRegistrarId(s.homeRegistrarId())
+                .setRegisteredAtUs(s.registeredAt())
+                .setLastReregisteredUs(s.lastReregisteredAt())
+                .setLastSelectedUs(s.lastSelectedAt())
+                .setExpiryDeadlineUs(s.deadline())
+                .setSelectionSeq(s.selectionSequence())
+                .setUnreachableReports(s.unreachableReports())
+                .setAccumulatedDegradation(s.accumulatedDegradation())
+                .setRoundCounter(s.roundCounter());
+        addAddresses(builder, s.addresses());
+        return builder.build();
+    }
+
+    /** A delta as the registrar protocol carries it (ENRP-style HandleUpdate). */
+    public static HandleUpdate handleUpdate(Delta delta) {
+        HandleUpdate.Builder builder = HandleUpdate.newBuilder()
+                .setPoolHandle(poolHandle(delta.poolHandle()))
+                .setOwnerEpoch(delta.ownerEpoch())
+                .setSequence(delta.sequence())
+                .setWriterRegistrarId(delta.writerRegistrarId());
+        switch (delta.action()) {
+            case ADD -> builder.setAction(UpdateAction.UPDATE_ACTION_ADD).setElement(replicationEntry(delta.element()));
+            case UPDATE -> builder.setAction(UpdateAction.UPDATE_ACTION_UPDATE)
+                    .setElement(replicationEntry(delta.element()));
+            case REMOVE -> builder.setAction(UpdateAction.UPDATE_ACTION_REMOVE)
+                    .setElement(PoolElementEntry.newBuilder().setPeId(delta.peId()));
+        }
+        return builder.build();
+    }
+
+    /**
+     * The delta a HandleUpdate carries. The wire has no reason field: a replicated delta's reason is
+     * {@code REGISTRATION} for ADD/UPDATE and {@code DEREGISTRATION} for REMOVE.
+     *
+     * @throws InvalidWireValueException for an unset action, an empty handle or an invalid element
+     */
+    public static Delta delta(HandleUpdate update) {
+        PoolHandle handle = poolHandle(update.getPoolHandle());
+        return switch (update.getAction()) {
+            case UPDATE_ACTION_ADD, UPDATE_ACTION_UPDATE -> new Delta(handle, update.getOwnerEpoch(),
+                    update.getSequence(), update.getAction() == UpdateAction.UPDATE_ACTION_ADD
+                            ? Delta.Action.ADD : Delta.Action.UPDATE,
+                    update.getElement().getPeId(), snapshot(update.getElement()), Delta.Reason.REGISTRATION,
+                    update.getWriterRegistrarId());
+            case UPDATE_ACTION_REMOVE -> new Delta(handle, update.getOwnerEpoch(), update.getSequence(),
+                    Delta.Action.REMOVE, update.getElement().getPeId(), null, Delta.Reason.DEREGISTRATION,
+                    update.getWriterRegistrarId());
+            default -> throw new InvalidWireValueException("update action not set or unknown");
+        };
     }
 }

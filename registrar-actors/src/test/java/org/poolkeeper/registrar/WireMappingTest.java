@@ -51,4 +51,19 @@ class WireMappingTest {
                 org.poolkeeper.protocol.wire.PolicyInfo.newBuilder().setPolicyType(0x77).build()));
         assertThrows(WireMapping.InvalidWireValueException.class, () -> WireMapping.poolHandle(ByteString.EMPTY));
     }
+
+    @Test
+    void deltasRoundTripThroughHandleUpdates() throws Exception {
+        Pool pool = new Pool(PoolHandle.of("delta"), HandlespaceConfig.DEFAULTS, 3);
+        pool.register(5, PolicyInfo.of(PolicyType.ROUND_ROBIN), AddressBlock.of(TransportAddress.tcp("192.0.2.5", 80)),
+                30_000, 0x10000001, 777);
+        Delta add = new Delta(PoolHandle.of("delta"), 9, 1, Delta.Action.ADD, 5, pool.find(5).snapshot(),
+                Delta.Reason.REGISTRATION, 0x10000001);
+        Delta remove = new Delta(PoolHandle.of("delta"), 9, 2, Delta.Action.REMOVE, 5, null, Delta.Reason.DEREGISTRATION,
+                0x10000001);
+        for (Delta d : List.of(add, remove)) {
+            var wire = org.poolkeeper.protocol.wire.HandleUpdate.parseFrom(WireMapping.handleUpdate(d).toByteArray());
+            assertEquals(d, WireMapping.delta(wire));
+        }
+    }
 }

@@ -143,11 +143,14 @@ public final class RegistrarSession implements AutoCloseable {
             if (closed) {
                 return CompletableFuture.failedFuture(new NoRegistrarReachableException("the client is closed"));
             }
-            if (connecting == null) {
-                connecting = new CompletableFuture<>();
-                attempt(0, connecting);
+            CompletableFuture<RegistrarConnection> result = connecting;
+            if (result == null) {
+                // attempt() may finish inline (and clear the field) when the connect completes at once
+                result = new CompletableFuture<>();
+                connecting = result;
+                attempt(0, result);
             }
-            return connecting;
+            return result;
         }
     }
 
@@ -155,7 +158,9 @@ public final class RegistrarSession implements AutoCloseable {
         RegistrarAddress address;
         synchronized (lock) {
             if (tried >= registrars.size() || closed) {
-                connecting = null;
+                if (connecting == result) {
+                    connecting = null;
+                }
                 result.completeExceptionally(new NoRegistrarReachableException(
                         "no registrar reachable (tried " + registrars + ")"));
                 return;
@@ -174,7 +179,9 @@ public final class RegistrarSession implements AutoCloseable {
                             c.close();
                         }
                         connection = c;
-                        connecting = null;
+                        if (connecting == result) {
+                            connecting = null;
+                        }
                         failover = everConnected;
                         everConnected = true;
                     }

@@ -1,0 +1,203 @@
+package org.poolkeeper.registrar;
+
+import ch.qos.logback.classic.LoggerContext;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import java.io.File;
+import java.io.PrintWriter;
+import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Starts one registrar node (what {@code deploy/bin/registrar} runs). Prints one parseable line once the node
+ * is up and its ASAP port is open:
+ *
+ * <pre>poolkeeper registrar 0x1a2b3c4d listening asap=127.0.0.1:3863 cluster=127.0.0.1:7355</pre>
+ *
+ * SIGTERM (and SIGINT) run Pekko's CoordinatedShutdown (unbind, leave the cluster, stop) and exit 0. Bad
+ * arguments or configuration print one line and exit 2; a failed start (port in use …) exits 1.
+ */
+@Command(name = "registrar", mixinStandardHelpOptions = true, version = "poolkeeper registrar 0.1.0",
+        sortOptions = false,
+        description = "Runs a Poolkeeper RSerPool registrar node (ASAP-style client endpoint + Pekko cluster node).")
+public final class RegistrarMain implements Callable<Integer> {
+
+    /** The Logback context property the log patterns show as the node's address. */
+    static final String NODE_PROPERTY = "poolkeeper.node";
+
+    @Option(names = "--host", paramLabel = "ADDRESS",
+            description = "Address to bind and advertise (default: poolkeeper.registrar.host, 127.0.0.1).")
+    String host;
+
+    @Option(names = "--asap-port", paramLabel = "PORT",
+            description = "Client (ASAP) TCP port; 0 picks a free one (default: 3863).")
+    Integer asapPort;
+
+    @Option(names = "--cluster-port", paramLabel = "PORT",
+            description = "Cluster (Artery) TCP port; 0 picks a free one (default: 7355).")
+    Integer clusterPort;
+
+    @Option(names = "--seed", paramLabel = "HOST:PORT",
+            description = "Cluster port of a seed registrar; repeatable. None: form a one-node cluster.")
+    List<String> seeds = new ArrayList<>();
+
+    @Option(names = "--registrar-id", paramLabel = "ID",
+            description = "Registrar id, decimal or 0x-hex, 32 bits (default: random nonzero).")
+    String registrarId;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "HOCON file overlaying the defaults (poolkeeper.registrar.*, pekko.*).")
+    File configFile;
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new RegistrarMain());
+        cli.setParameterExceptionHandler((ex, arguments) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("registrar: " + ex.getMessage() + " (see --help)");
+            err.flush();
+            return 2;
+        });
+        cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            commandLine.getErr().println("registrar: " + oneLine(ex));
+            commandLine.getErr().flush();
+            return 1;
+        });
+        int code = cli.execute(args);
+        System.exit(code);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Config config;
+        RegistrarSettings settings;
+        try {
+            config = RegistrarServer.loadConfig(overrides(), checkedConfigFile());
+            settings = RegistrarSettings.from(config);
+        } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
+            System.err.println("registrar: " + e.getMessage());
+            return 2;
+        }
+        // initialise logging before Pekko's threads log concurrently; the node address follows once bound
+        LoggerContext logging = (LoggerContext) LoggerFactory.getILoggerFactory();
+        logging.putProperty(NODE_PROPERTY, settings.host() + " starting");
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), RegistrarServer.SYSTEM_NAME, config);
+        installSignalHandlers(system);
+        RegistrarServer.Started started;
+        try {
+            started = RegistrarServer.start(system).toCompletableFuture().get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            System.err.println("registrar: start failed: " + oneLine(e));
+            system.terminate();
+            system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            return 1;
+        }
+        String node = started.clusterAddress().toString();
+        logging.putProperty(NODE_PROPERTY, node);
+        MDC.put("pekkoAddress", node);
+        String line = String.format("poolkeeper registrar 0x%08x listening asap=%s:%d cluster=%s:%d%n",
+                started.registrarId(), settings.host(), started.asapAddress().getPort(),
+                started.clusterAddress().getHost().get(), (Integer) started.clusterAddress().getPort().get());
+        // one write, so that the line stays whole even where stdout and stderr (the log) share a file
+        System.out.write(line.getBytes(StandardCharsets.UTF_8));
+        System.out.flush();
+        system.getWhenTerminated().toCompletableFuture().join();
+        return 0;
+    }
+
+    private Config overrides() {
+        Map<String, Object> map = new HashMap<>();
+        if (host != null) {
+            map.put("poolkeeper.registrar.host", host);
+        }
+        if (asapPort != null) {
+            map.put("poolkeeper.registrar.asap-port", asapPort);
+        }
+        if (clusterPort != null) {
+            map.put("poolkeeper.registrar.cluster-port", clusterPort);
+        }
+        if (!seeds.isEmpty()) {
+            for (String seed : seeds) {
+                if (!seed.matches("[^:\\s]+:\\d{1,5}") && !seed.matches("\\[[0-9a-fA-F:.]+]:\\d{1,5}")) {
+                    throw new IllegalArgumentException("--seed must be HOST:PORT, got " + seed);
+                }
+            }
+            map.put("poolkeeper.registrar.seed-nodes", ConfigValueFactory.fromIterable(seeds));
+        }
+        if (registrarId != null) {
+            RegistrarSettings.registrarId(registrarId); // validates
+            map.put("poolkeeper.registrar.registrar-id", registrarId);
+        }
+        return ConfigFactory.parseMap(map, "command line");
+    }
+
+    private File checkedConfigFile() {
+        if (configFile != null && !configFile.canRead()) {
+            throw new IllegalArgumentException("--config: cannot read " + configFile);
+        }
+        return configFile;
+    }
+
+    /**
+     * SIGTERM / SIGINT: run CoordinatedShutdown; call() then returns 0 once the system has terminated. Without
+     * this the JVM's own SIGTERM handling would run the shutdown hooks and exit with status 143. The JDK's
+     * {@code sun.misc.Signal} (module jdk.unsupported) is reached reflectively, which keeps the build free of
+     * "internal proprietary API" warnings; where it is missing, the JVM's shutdown hook still runs
+     * CoordinatedShutdown.
+     */
+    private static void installSignalHandlers(ActorSystem<?> system) {
+        CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+        for (String name : List.of("TERM", "INT")) {
+            // created now, not in the handler: a handler must not depend on loading classes late (the jar may
+            // have been replaced under a long-running process)
+            SignalReason reason = new SignalReason(name);
+            try {
+                Class<?> signalClass = Class.forName("sun.misc.Signal");
+                Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");
+                Object signal = signalClass.getConstructor(String.class).newInstance(name);
+                Object handler = Proxy.newProxyInstance(handlerClass.getClassLoader(), new Class<?>[] {handlerClass},
+                        (proxy, method, args) -> switch (method.getName()) {
+                            case "handle" -> {
+                                shutdown.runAll(reason);
+                                yield null;
+                            }
+                            case "hashCode" -> System.identityHashCode(proxy);
+                            case "equals" -> proxy == args[0];
+                            default -> "registrar SIG" + name + " handler";
+                        });
+                signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, signal, handler);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                // the JVM's shutdown hook still runs CoordinatedShutdown, but the exit status will be 128 + signal
+                LoggerFactory.getLogger(RegistrarMain.class).warn("cannot handle SIG{}: {}", name, e.toString());
+            }
+        }
+    }
+
+    /** CoordinatedShutdown's reason for a signal. */
+    private record SignalReason(String signal) implements CoordinatedShutdown.Reason {
+    }
+
+    private static String oneLine(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof java.util.concurrent.ExecutionException
+                || t instanceof java.util.concurrent.CompletionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        String message = t.getMessage();
+        return (message == null ? t.getClass().getSimpleName() : message).replace('\n', ' ');
+    }
+}

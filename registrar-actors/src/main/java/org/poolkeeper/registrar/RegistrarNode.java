@@ -1,0 +1,69 @@
+package org.poolkeeper.registrar;
+
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
+
+/**
+ * The node-local state every part of a registrar shares: its settings (with the registrar id fixed once), the
+ * clock, the {@link DeltaHub} PoolActors publish to, the local {@link Replica} (subscribed to the hub) and the
+ * bad-input log. One per actor system: {@code RegistrarNode.get(system)}.
+ */
+public final class RegistrarNode implements Extension {
+    private final RegistrarSettings settings;
+    private final MicrosClock clock;
+    private final DeltaHub deltas = new DeltaHub();
+    private final Replica replica;
+    private final BadInputLog badInput;
+
+    private RegistrarNode(ActorSystem<?> system) {
+        // read once: registrar-id = 0 draws a random id here, which everything on the node then shares
+        this.settings = RegistrarSettings.from(system.settings().config());
+        this.clock = MicrosClock.system();
+        this.replica = new Replica(settings.handlespace(), System.nanoTime() ^ settings.registrarId(), clock);
+        this.deltas.subscribe(replica);
+        this.badInput = new BadInputLog(settings.badInputLogLinesPerSecond());
+    }
+
+    public static RegistrarNode get(ActorSystem<?> system) {
+        return Id.INSTANCE.apply(system);
+    }
+
+    public RegistrarSettings settings() {
+        return settings;
+    }
+
+    /** This node's registrar id (never 0). */
+    public int registrarId() {
+        return settings.registrarId();
+    }
+
+    public MicrosClock clock() {
+        return clock;
+    }
+
+    public DeltaHub deltas() {
+        return deltas;
+    }
+
+    public Replica replica() {
+        return replica;
+    }
+
+    public BadInputLog badInput() {
+        return badInput;
+    }
+
+    /** The extension's id. */
+    public static final class Id extends ExtensionId<RegistrarNode> {
+        static final Id INSTANCE = new Id();
+
+        private Id() {
+        }
+
+        @Override
+        public RegistrarNode createExtension(ActorSystem<?> system) {
+            return new RegistrarNode(system);
+        }
+    }
+}

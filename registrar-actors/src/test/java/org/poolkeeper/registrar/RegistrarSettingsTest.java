@@ -1,0 +1,99 @@
+package org.poolkeeper.registrar;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.poolkeeper.handlespace.HandlespaceConfig;
+
+/** The configuration: defaults, derived Pekko keys, validation with messages that name the key. */
+class RegistrarSettingsTest {
+
+    private static RegistrarSettings settings(String hocon) {
+        return RegistrarSettings.from(RegistrarServer.loadConfig(ConfigFactory.parseString(hocon), null));
+    }
+
+    @Test
+    void theDefaultsAreTheDocumentedOnes() {
+        RegistrarSettings s = settings("poolkeeper.registrar.registrar-id = 42");
+        assertEquals(42, s.registrarId());
+        assertEquals("127.0.0.1", s.host());
+        assertEquals(3863, s.asapPort());
+        assertEquals(Duration.ofSeconds(5), s.keepAliveInterval());
+        assertEquals(Duration.ofSeconds(5), s.keepAliveTimeout());
+        assertEquals(Duration.ZERO, s.connectionLossGrace());
+        assertEquals(3, s.maxBadPeReports());
+        assertEquals(3, s.handlespace().maxHandleResolutionItems());
+        assertEquals(32, s.handlespace().maxPoolHandleLength());
+        assertEquals(100_000, s.handlespace().maxElementsPerPool());
+        assertEquals(HandlespaceConfig.FullPoolAction.REJECT, s.handlespace().fullPoolAction());
+        assertEquals(3_600_000, s.handlespace().maxRegistrationLifeMs());
+        assertEquals(100, s.minRegistrationLifeMs());
+        assertEquals(10_000, s.maxPesPerConnection());
+        assertEquals(256, s.maxInFlightPerConnection());
+        assertEquals(100, s.numberOfShards());
+        assertEquals(RegistrarSettings.ResolutionMode.REPLICA, s.resolutionMode());
+        assertEquals(64 * 1024, s.maxFrameLength());
+    }
+
+    @Test
+    void pekkoSettingsAreDerivedFromTheRegistrarKeys() {
+        Config c = RegistrarServer.loadConfig(ConfigFactory.parseString("""
+                poolkeeper.registrar { host = "127.0.0.3", cluster-port = 4711, seed-nodes = ["10.0.0.1:7355"]
+                                       number-of-shards = 7 }
+                """), null);
+        assertEquals("cluster", c.getString("pekko.actor.provider"));
+        assertEquals("127.0.0.3", c.getString("pekko.remote.artery.canonical.hostname"));
+        assertEquals(4711, c.getInt("pekko.remote.artery.canonical.port"));
+        assertEquals(List.of("pekko://poolkeeper@10.0.0.1:7355"), c.getStringList("pekko.cluster.seed-nodes"));
+        assertEquals(7, c.getInt("pekko.cluster.sharding.number-of-shards"));
+        assertFalse(c.getBoolean("pekko.actor.allow-java-serialization"));
+        assertEquals("none", c.getString("pekko.cluster.sharding.passivation.strategy"));
+    }
+
+    @Test
+    void registrarIdsAreDecimalOrHexAndZeroMeansRandom() {
+        assertEquals(0xabcd, RegistrarSettings.registrarId("0xABCD"));
+        assertEquals(12, RegistrarSettings.registrarId("12"));
+        assertEquals(0xFFFFFFFF, RegistrarSettings.registrarId("4294967295"));
+        assertNotEquals(0, RegistrarSettings.registrarId("0"));
+        assertNotEquals(0, RegistrarSettings.registrarId("random"));
+        assertThrows(IllegalArgumentException.class, () -> RegistrarSettings.registrarId("0x100000000"));
+        assertThrows(IllegalArgumentException.class, () -> RegistrarSettings.registrarId("-1"));
+        assertThrows(IllegalArgumentException.class, () -> RegistrarSettings.registrarId("pr-1"));
+    }
+
+    @Test
+    void badValuesAreRejectedNamingTheKey() {
+        for (String bad : List.of("max-hres-items = 129", "max-hres-items = 0", "full-pool-action = drop",
+                "resolution-mode = nearest", "keep-alive-interval = 0 s", "connection-loss-grace = -1 s",
+                "min-registration-life = 2 h", "asap-port = 70000", "allowed-client-networks = [\"10.0.0.0/33\"]",
+                "allowed-client-networks = [\"example.org/8\"]", "max-bad-pe-reports = 0")) {
+            String key = bad.substring(0, bad.indexOf(' '));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> settings("poolkeeper.registrar." + bad), bad);
+            assertTrue(e.getMessage().contains(key) || e.getMessage().contains("network")
+                    || e.getMessage().contains("prefix"), e.getMessage());
+        }
+    }
+
+    @Test
+    void clientNetworksMatchByPrefix() throws Exception {
+        ClientNetworks networks = new ClientNetworks(List.of("10.1.0.0/16", "192.0.2.128/25", "::1/128"));
+        assertTrue(networks.allows(InetAddress.getByName("10.1.200.3")));
+        assertFalse(networks.allows(InetAddress.getByName("10.2.0.1")));
+        assertTrue(networks.allows(InetAddress.getByName("192.0.2.200")));
+        assertFalse(networks.allows(InetAddress.getByName("192.0.2.100")));
+        assertTrue(networks.allows(InetAddress.getByName("::1")));
+        assertFalse(networks.allows(InetAddress.getByName("127.0.0.1")));
+        assertTrue(new ClientNetworks(List.of("0.0.0.0/0")).allows(InetAddress.getByName("203.0.113.9")));
+    }
+}

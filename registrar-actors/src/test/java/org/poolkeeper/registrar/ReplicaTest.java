@@ -1,0 +1,69 @@
+package org.poolkeeper.registrar;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import org.junit.jupiter.api.Test;
+import org.poolkeeper.handlespace.AddressBlock;
+import org.poolkeeper.handlespace.ElementSnapshot;
+import org.poolkeeper.handlespace.HandlespaceConfig;
+import org.poolkeeper.handlespace.PolicyInfo;
+import org.poolkeeper.handlespace.PolicyType;
+import org.poolkeeper.handlespace.PoolHandle;
+import org.poolkeeper.handlespace.TransportKind;
+import org.poolkeeper.protocol.wire.ErrorCause;
+
+/** The node's replica applies deltas strictly in order per pool and resolves from what it holds. */
+class ReplicaTest {
+    private static final PoolHandle POOL = PoolHandle.of("replica");
+    private final long[] now = {1_000_000};
+    private final Replica replica = new Replica(HandlespaceConfig.DEFAULTS, 1, () -> now[0]);
+
+    private static ElementSnapshot element(int id) {
+        return new ElementSnapshot(id, PolicyInfo.of(PolicyType.ROUND_ROBIN),
+                AddressBlock.ipv4(0x7F000001, 7000 + id, TransportKind.TCP), 60_000, 1, 0, 0, 0, 61_000_000, id, 0,
+                0, 0);
+    }
+
+    private static Delta add(long epoch, long seq, int id) {
+        return new Delta(POOL, epoch, seq, Delta.Action.ADD, id, element(id), Delta.Reason.REGISTRATION, 1);
+    }
+
+    @Test
+    void appliesDeltasInOrderAndDropsGaps() {
+        long epoch = replica.beginIncarnation(POOL);
+        replica.accept(add(epoch, 1, 1));
+        replica.accept(add(epoch, 3, 3)); // 2 is missing: a gap
+        assertTrue(replica.contains(POOL, 1));
+        assertFalse(replica.contains(POOL, 3));
+        assertEquals(1, replica.gaps());
+        replica.accept(add(epoch, 2, 2));
+        replica.accept(new Delta(POOL, epoch, 3, Delta.Action.REMOVE, 1, null, Delta.Reason.EXPIRY, 1));
+        assertFalse(replica.contains(POOL, 1));
+        assertTrue(replica.contains(POOL, 2));
+        replica.accept(add(epoch - 1, 4, 4)); // an old epoch
+        assertEquals(2, replica.gaps());
+        long next = replica.beginIncarnation(POOL);
+        assertTrue(next > epoch);
+        replica.accept(add(next, 1, 5)); // a new epoch starts at 1
+        assertTrue(replica.contains(POOL, 5));
+        assertEquals(2, replica.snapshots(POOL).size());
+    }
+
+    @Test
+    void resolvesFromWhatItHolds() {
+        long epoch = replica.beginIncarnation(POOL);
+        for (int id = 1; id <= 5; id++) {
+            replica.accept(add(epoch, id, id));
+        }
+        ByteString wire = ByteString.copyFromUtf8("replica");
+        var response = replica.resolve(7, wire, POOL, 0);
+        assertEquals(7, response.getRequestId());
+        assertEquals(3, response.getElementsCount(), "MaxHResItems");
+        assertEquals(2, replica.resolve(8, wire, POOL, 2).getElementsCount());
+        assertEquals(ErrorCause.ERROR_CAUSE_UNKNOWN_POOL_HANDLE,
+                replica.resolve(9, wire, PoolHandle.of("other"), 0).getCause());
+    }
+}
