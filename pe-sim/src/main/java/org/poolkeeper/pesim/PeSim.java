@@ -3,23 +3,19 @@ package org.poolkeeper.pesim;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.HdrHistogram.Histogram;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.poolkeeper.client.ClientSettings;
 import org.poolkeeper.client.Policy;
 import org.poolkeeper.client.PoolElementClient;
 import org.poolkeeper.client.RegistrarAddress;
-import picocli.CommandLine;
+import org.poolkeeper.simsupport.SimulatorCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -83,26 +79,17 @@ public final class PeSim implements Callable<Integer> {
     long seed;
 
     public static void main(String[] args) {
-        CommandLine commandLine = new CommandLine(new PeSim());
-        commandLine.setParameterExceptionHandler((e, a) -> {
-            System.err.println("pe-sim: " + e.getMessage() + " (see --help)");
-            return 2;
-        });
-        commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
-            System.err.println("pe-sim: " + e.getMessage());
-            return 1;
-        });
-        System.exit(commandLine.execute(args));
+        SimulatorCommand.run("pe-sim", new PeSim(), args);
     }
 
     PeSimOptions validate() {
         List<RegistrarAddress> addresses = RegistrarAddress.parseList(registrars);
-        require(pools >= 1, "--pools must be at least 1");
-        require(pesPerPool >= 0, "--pes-per-pool must not be negative");
+        SimulatorCommand.require(pools >= 1, "--pools must be at least 1");
+        SimulatorCommand.require(pesPerPool >= 0, "--pes-per-pool must not be negative");
         Policy chosen = null;
         if (!policy.equalsIgnoreCase("mixed")) {
             chosen = Policy.fromShortName(policy);
-            require(chosen != null, "unknown --policy '" + policy + "'");
+            SimulatorCommand.require(chosen != null, "unknown --policy '" + policy + "'");
         }
         String[] range = reregInterval.split("\\.\\.");
         long min;
@@ -113,46 +100,27 @@ public final class PeSim implements Callable<Integer> {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("--rereg-interval must be MIN..MAX in ms, got '" + reregInterval + "'");
         }
-        require(range.length <= 2 && min >= 1 && max >= min, "--rereg-interval must be MIN..MAX with 1 <= MIN <= MAX");
-        require(lifeMs >= 1, "--life must be at least 1 ms");
-        require(churn >= 0, "--churn must not be negative");
+        SimulatorCommand.require(range.length <= 2 && min >= 1 && max >= min, "--rereg-interval must be MIN..MAX with 1 <= MIN <= MAX");
+        SimulatorCommand.require(lifeMs >= 1, "--life must be at least 1 ms");
+        SimulatorCommand.require(churn >= 0, "--churn must not be negative");
         int burstCount = 0;
         Duration burstEvery = Duration.ZERO;
         if (burst != null) {
             String[] parts = burst.split("@");
             try {
-                require(parts.length == 2, "--burst must be COUNT@EVERY");
+                SimulatorCommand.require(parts.length == 2, "--burst must be COUNT@EVERY");
                 burstCount = Integer.parseInt(parts[0].trim());
                 burstEvery = Duration.ofMillis((long) (Double.parseDouble(parts[1].trim()) * 1000));
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("--burst must be COUNT@EVERY, got '" + burst + "'");
             }
-            require(burstCount >= 1 && burstEvery.toMillis() >= 1, "--burst needs COUNT >= 1 and EVERY > 0");
+            SimulatorCommand.require(burstCount >= 1 && burstEvery.toMillis() >= 1, "--burst needs COUNT >= 1 and EVERY > 0");
         }
-        require(crashFraction >= 0 && crashFraction <= 1, "--crash-fraction must be between 0 and 1");
-        require(connections >= 1, "--connections must be at least 1");
-        require(durationSeconds > 0, "--duration must be positive");
+        SimulatorCommand.require(crashFraction >= 0 && crashFraction <= 1, "--crash-fraction must be between 0 and 1");
+        SimulatorCommand.require(connections >= 1, "--connections must be at least 1");
+        SimulatorCommand.require(durationSeconds > 0, "--duration must be positive");
         return new PeSimOptions(addresses, pools, pesPerPool, poolPrefix, chosen, min, max, lifeMs, churn, burstCount,
                 burstEvery, crashFraction, connections, Duration.ofMillis((long) (durationSeconds * 1000)), seed);
-    }
-
-    private static void require(boolean condition, String reason) {
-        if (!condition) {
-            throw new IllegalArgumentException(reason);
-        }
-    }
-
-    /** True if at least one registrar accepts a TCP connection. */
-    static boolean anyReachable(List<RegistrarAddress> registrars) {
-        for (RegistrarAddress address : registrars) {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(address.host(), address.port()), 1000);
-                return true;
-            } catch (IOException e) {
-                // try the next one
-            }
-        }
-        return false;
     }
 
     @Override
@@ -164,7 +132,7 @@ public final class PeSim implements Callable<Integer> {
             System.err.println("pe-sim: " + e.getMessage() + " (see --help)");
             return 2;
         }
-        if (!anyReachable(options.registrars())) {
+        if (!SimulatorCommand.anyReachable(options.registrars())) {
             System.err.println("pe-sim: cannot reach any registrar at " + options.registrars());
             return 3;
         }
@@ -203,7 +171,6 @@ public final class PeSim implements Callable<Integer> {
     }
 
     static void printSummary(SimStats stats, long failovers, double durationSeconds) {
-        Histogram latency = stats.total();
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode json = mapper.createObjectNode();
         json.put("registrations", stats.registrations.sum());
@@ -212,10 +179,7 @@ public final class PeSim implements Callable<Integer> {
         json.put("failures", stats.failures.sum());
         json.put("failovers", failovers);
         json.put("crashed", stats.crashed.sum());
-        ObjectNode percentiles = json.putObject("latency_us");
-        percentiles.put("p50", latency.getValueAtPercentile(50));
-        percentiles.put("p99", latency.getValueAtPercentile(99));
-        percentiles.put("p999", latency.getValueAtPercentile(99.9));
+        stats.latency.writeTo(json);
         json.put("duration_s", Math.round(durationSeconds * 1000) / 1000.0);
         PrintWriter out = new PrintWriter(System.out, true);
         out.println(json.toString());

@@ -17,6 +17,7 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.poolkeeper.client.Policy;
 import org.poolkeeper.client.PoolElementClient;
 import org.poolkeeper.client.PoolElementSpec;
+import org.poolkeeper.simsupport.LatencyStats;
 
 /**
  * The simulation's guardian: starts the simulated pool elements, drives churn and bursts, prints progress,
@@ -141,12 +142,12 @@ final class PeSimulator extends AbstractBehavior<PeSimulator.Command> {
         double rate = (operations - lastOperations) / ((now - lastProgressNanos) / 1e9);
         lastOperations = operations;
         lastProgressNanos = now;
-        var interval = stats.sampleInterval();
+        var interval = stats.latency.sampleInterval();
         System.err.printf("pe-sim %6.1fs  pes=%d  registrations=%d  reregistrations=%d (%.0f/s)  deregistrations=%d"
                         + "  failures=%d  failovers=%d  p99=%dus%n",
                 (now - startNanos) / 1e9, live.size(), stats.registrations.sum(), stats.reregistrations.sum(), rate,
                 stats.deregistrations.sum(), stats.failures.sum(), failovers(),
-                interval.getTotalCount() == 0 ? 0 : interval.getValueAtPercentile(99));
+                LatencyStats.percentile(interval, 99));
         return this;
     }
 

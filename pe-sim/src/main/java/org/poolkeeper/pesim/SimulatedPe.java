@@ -89,7 +89,7 @@ final class SimulatedPe extends AbstractBehavior<SimulatedPe.Command> {
             }
             return leaving && registration == null ? Behaviors.stopped() : this;
         }
-        stats.recordLatency(registered.startNanos());
+        stats.latency.recordSince(registered.startNanos());
         if (crashing && !registered.reregistration()) {
             registration = registered.registration();
             return onCrash();

@@ -3,9 +3,6 @@ package org.poolkeeper.pusim;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,13 +10,12 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.HdrHistogram.Histogram;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.poolkeeper.client.ClientSettings;
 import org.poolkeeper.client.PoolUserClient;
 import org.poolkeeper.client.RegistrarAddress;
-import picocli.CommandLine;
+import org.poolkeeper.simsupport.SimulatorCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -76,16 +72,7 @@ public final class PuSim implements Callable<Integer> {
     long seed;
 
     public static void main(String[] args) {
-        CommandLine commandLine = new CommandLine(new PuSim());
-        commandLine.setParameterExceptionHandler((e, a) -> {
-            System.err.println("pu-sim: " + e.getMessage() + " (see --help)");
-            return 2;
-        });
-        commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
-            System.err.println("pu-sim: " + e.getMessage());
-            return 1;
-        });
-        System.exit(commandLine.execute(args));
+        SimulatorCommand.run("pu-sim", new PuSim(), args);
     }
 
     PuSimOptions validate() {
@@ -93,9 +80,9 @@ public final class PuSim implements Callable<Integer> {
         List<String> handles = new ArrayList<>();
         if (poolHandles != null) {
             Arrays.stream(poolHandles.split(",")).map(String::trim).filter(h -> !h.isEmpty()).forEach(handles::add);
-            require(!handles.isEmpty(), "--pool-handles names no pool");
+            SimulatorCommand.require(!handles.isEmpty(), "--pool-handles names no pool");
         } else {
-            require(pools >= 1, "--pools must be at least 1");
+            SimulatorCommand.require(pools >= 1, "--pools must be at least 1");
             for (int i = 0; i < pools; i++) {
                 handles.add(poolPrefix + i);
             }
@@ -107,34 +94,16 @@ public final class PuSim implements Callable<Integer> {
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("--rate must be a number or max, got '" + rate + "'");
             }
-            require(target > 0, "--rate must be positive");
+            SimulatorCommand.require(target > 0, "--rate must be positive");
         }
-        require(inFlight >= 1, "--in-flight must be at least 1");
-        require(pus >= 1, "--pus must be at least 1");
-        require(maxItems >= 0 && maxItems <= 128, "--max-items must be 0-128");
-        require(reportUnreachable >= 0 && reportUnreachable <= 1, "--report-unreachable must be between 0 and 1");
-        require(durationSeconds > 0, "--duration must be positive");
-        require(cacheMs >= 0, "--cache-ms must not be negative");
+        SimulatorCommand.require(inFlight >= 1, "--in-flight must be at least 1");
+        SimulatorCommand.require(pus >= 1, "--pus must be at least 1");
+        SimulatorCommand.require(maxItems >= 0 && maxItems <= 128, "--max-items must be 0-128");
+        SimulatorCommand.require(reportUnreachable >= 0 && reportUnreachable <= 1, "--report-unreachable must be between 0 and 1");
+        SimulatorCommand.require(durationSeconds > 0, "--duration must be positive");
+        SimulatorCommand.require(cacheMs >= 0, "--cache-ms must not be negative");
         return new PuSimOptions(addresses, handles, target, inFlight, pus, maxItems, reportUnreachable,
                 Duration.ofMillis((long) (durationSeconds * 1000)), seed, Duration.ofMillis(cacheMs));
-    }
-
-    private static void require(boolean condition, String reason) {
-        if (!condition) {
-            throw new IllegalArgumentException(reason);
-        }
-    }
-
-    private static boolean anyReachable(List<RegistrarAddress> registrars) {
-        for (RegistrarAddress address : registrars) {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(address.host(), address.port()), 1000);
-                return true;
-            } catch (IOException e) {
-                // try the next one
-            }
-        }
-        return false;
     }
 
     @Override
@@ -146,7 +115,7 @@ public final class PuSim implements Callable<Integer> {
             System.err.println("pu-sim: " + e.getMessage() + " (see --help)");
             return 2;
         }
-        if (!anyReachable(options.registrars())) {
+        if (!SimulatorCommand.anyReachable(options.registrars())) {
             System.err.println("pu-sim: cannot reach any registrar at " + options.registrars());
             return 3;
         }
@@ -181,7 +150,6 @@ public final class PuSim implements Callable<Integer> {
     }
 
     private static void printSummary(PuStats stats, long failovers, double activeSeconds, double durationSeconds) {
-        Histogram latency = stats.total();
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode json = mapper.createObjectNode();
         json.put("resolutions", stats.resolutions.sum());
@@ -189,10 +157,7 @@ public final class PuSim implements Callable<Integer> {
         ObjectNode kinds = json.putObject("error_kinds");
         stats.errorKinds.forEach((kind, count) -> kinds.put(kind, count.sum()));
         json.put("rate", Math.round(stats.resolutions.sum() / activeSeconds));
-        ObjectNode percentiles = json.putObject("latency_us");
-        percentiles.put("p50", latency.getValueAtPercentile(50));
-        percentiles.put("p99", latency.getValueAtPercentile(99));
-        percentiles.put("p999", latency.getValueAtPercentile(99.9));
+        stats.latency.writeTo(json);
         json.put("unreachable_reports", stats.unreachableReports.sum());
         json.put("failovers", failovers);
         stats.fairness.writeTo(json.putObject("fairness"));

@@ -11,6 +11,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.poolkeeper.client.PoolUserClient;
+import org.poolkeeper.simsupport.LatencyStats;
 
 /** The simulation's guardian: starts the pool users, prints progress, stops them at the end. */
 final class PuSimulator extends AbstractBehavior<PuSimulator.Command> {
@@ -74,11 +75,10 @@ final class PuSimulator extends AbstractBehavior<PuSimulator.Command> {
         double rate = (resolutions - lastResolutions) / ((now - lastNanos) / 1e9);
         lastResolutions = resolutions;
         lastNanos = now;
-        var interval = stats.sampleInterval();
+        var interval = stats.latency.sampleInterval();
         System.err.printf("pu-sim %6.1fs  resolutions=%d (%.0f/s)  errors=%d  p50=%dus  p99=%dus%n",
                 (now - startNanos) / 1e9, resolutions, rate, stats.errors.sum(),
-                interval.getTotalCount() == 0 ? 0 : interval.getValueAtPercentile(50),
-                interval.getTotalCount() == 0 ? 0 : interval.getValueAtPercentile(99));
+                LatencyStats.percentile(interval, 50), LatencyStats.percentile(interval, 99));
         return this;
     }
 

@@ -105,7 +105,7 @@ final class SimulatedPu extends AbstractBehavior<SimulatedPu.Command> {
                     ? resolved.error().getCause() : resolved.error();
             stats.recordError(error);
         } else {
-            stats.recordLatency(resolved.startNanos());
+            stats.latency.recordSince(resolved.startNanos());
             stats.resolutions.increment();
             stats.fairness.record(resolved.pool(), resolved.elements());
             if (options.reportUnreachable() > 0 && !resolved.elements().isEmpty()

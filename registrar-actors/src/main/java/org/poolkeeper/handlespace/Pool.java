@@ -313,9 +313,10 @@ public final class Pool {
                 break;
             default:
                 PoolElement e = tree.first();
-                for (int i = 0; i < items; i++) {
-                    out[i] = e;
+                out[0] = e;
+                for (int i = 1; i < items; i++) {
                     e = SelectionTree.successor(e);
+                    out[i] = e;
                 }
         }
         int increments = Math.min(items, maxIncrement <= 0 ? policy.defaultMaxIncrement() : maxIncrement);
@@ -381,6 +382,12 @@ public final class Pool {
                 return;
             default:
                 break;
+        }
+        PoolElement next = SelectionTree.successor(e);
+        if (next == null || next.key != e.key) {
+            // no PE with the same key after e: the new (largest) sequence number keeps e where it is
+            e.seq = nextSeq++;
+            return;
         }
         tree.delete(e);
         e.seq = nextSeq++;

@@ -21,6 +21,10 @@ final class SelectionTree {
     private static final int WEIGHT_INVERSE_LOAD = 2;
 
     private PoolElement root;
+    /** The first node in tree order (cached: round robin and the ordered policies start every resolution here). */
+    private PoolElement leftmost;
+    /** The last node in tree order (cached: new PEs of the unordered policies always go last). */
+    private PoolElement rightmost;
     private int weightMode = WEIGHT_ONE;
 
     /** Sets how a node's own selection weight is derived; only while the tree is empty. */
@@ -89,11 +93,22 @@ final class SelectionTree {
     }
 
     PoolElement first() {
-        PoolElement x = root;
-        if (x != null) {
-            while (x.left != null) {
-                x = x.left;
+        return leftmost;
+    }
+
+    static PoolElement predecessor(PoolElement e) {
+        if (e.left != null) {
+            PoolElement x = e.left;
+            while (x.right != null) {
+                x = x.right;
             }
+            return x;
+        }
+        PoolElement child = e;
+        PoolElement x = e.parent;
+        while (x != null && child == x.left) {
+            child = x;
+            x = x.parent;
         }
         return x;
     }
@@ -127,6 +142,26 @@ final class SelectionTree {
             e.parent = null;
             e.red = false;
             root = e;
+            leftmost = e;
+            rightmost = e;
+            return;
+        }
+        if (less(e, leftmost)) {
+            leftmost = e;
+        }
+        PoolElement last = rightmost;
+        if (!less(e, last)) {
+            // after every node (a new PE under RR, RAND, WRAND; a round-robin selection): hang it below the
+            // last node without searching, then add it to the sums on the way up
+            last.right = e;
+            e.parent = last;
+            e.red = true;
+            rightmost = e;
+            for (PoolElement x = last; x != null; x = x.parent) {
+                x.subtreeCount++;
+                x.subtreeWeight += w;
+            }
+            fixAfterInsertion(e);
             return;
         }
         PoolElement p = root;
@@ -154,11 +189,18 @@ final class SelectionTree {
 
     /** Removes a node that is in this tree. */
     void delete(PoolElement p) {
+        if (p == leftmost) {
+            leftmost = successor(p); // null when p is the last node
+        }
+        if (p == rightmost) {
+            rightmost = predecessor(p);
+        }
         boolean swapped = false;
         if (p.left != null && p.right != null) {
             swapWithSuccessor(p, successor(p));
             swapped = true;
         }
+        long ownWeight = ownWeight(p);
         PoolElement replacement = p.left != null ? p.left : p.right;
         if (replacement != null) {
             PoolElement up = p.parent;
@@ -173,17 +215,21 @@ final class SelectionTree {
             p.left = null;
             p.right = null;
             p.parent = null;
-            resumToRoot(up);
+            if (swapped) {
+                resumToRoot(up); // the swap left the sums between the two positions stale
+            } else {
+                subtractToRoot(up, ownWeight);
+            }
             if (!p.red) {
                 fixAfterDeletion(replacement);
             }
         } else if (p.parent == null) {
             root = null;
         } else {
+            if (swapped) {
+                resumToRoot(p); // the swap left the sums between the two positions stale
+            }
             if (!p.red) {
-                if (swapped) {
-                    resumToRoot(p); // the swap left the sums between the two positions stale
-                }
                 fixAfterDeletion(p); // p serves as the phantom leaf while the tree is rebalanced
             }
             PoolElement up = p.parent;
@@ -194,10 +240,18 @@ final class SelectionTree {
                     up.right = null;
                 }
                 p.parent = null;
-                resumToRoot(up);
+                subtractToRoot(up, ownWeight); // the sums above are exact with p still in: take p out
             }
         }
         p.red = false;
+    }
+
+    /** Takes one node of weight {@code weight} out of the sums of {@code e} and its ancestors. */
+    private static void subtractToRoot(PoolElement e, long weight) {
+        for (PoolElement x = e; x != null; x = x.parent) {
+            x.subtreeCount--;
+            x.subtreeWeight -= weight;
+        }
     }
 
     /** Exchanges the positions (links, colour, sums) of {@code a} and its in-order successor {@code s}. */
@@ -491,6 +545,9 @@ final class SelectionTree {
      */
     void checkInvariants() {
         if (root == null) {
+            if (leftmost != null || rightmost != null) {
+                throw new IllegalStateException("empty tree with a cached first or last node");
+            }
             return;
         }
         if (root.red) {
@@ -498,6 +555,20 @@ final class SelectionTree {
         }
         if (root.parent != null) {
             throw new IllegalStateException("root has a parent");
+        }
+        PoolElement first = root;
+        while (first.left != null) {
+            first = first.left;
+        }
+        if (leftmost != first) {
+            throw new IllegalStateException("cached first node is stale: " + leftmost + " instead of " + first);
+        }
+        PoolElement last = root;
+        while (last.right != null) {
+            last = last.right;
+        }
+        if (rightmost != last) {
+            throw new IllegalStateException("cached last node is stale: " + rightmost + " instead of " + last);
         }
         check(root, null, null);
     }
