@@ -36,8 +36,10 @@ final class SimulatedPu extends AbstractBehavior<SimulatedPu.Command> {
     private final PuSimOptions options;
     private final PuStats stats;
     private final SplittableRandom random;
-    private final double perTick; // resolutions per tick at the target rate; 0 = as fast as possible
+    private final double perNano; // target resolutions per nanosecond; 0 = as fast as possible
+    private final double maxCredit; // at most 50 ms worth of resolutions at once: no catch-up bursts after stalls
     private double credit;
+    private long lastCreditNanos = System.nanoTime();
     private int inFlight;
     private boolean stopping;
 
@@ -55,8 +57,9 @@ final class SimulatedPu extends AbstractBehavior<SimulatedPu.Command> {
         this.options = options;
         this.stats = stats;
         this.random = new SplittableRandom(seed);
-        this.perTick = ratePerPu * TICK.toNanos() / 1e9;
-        if (perTick > 0) {
+        this.perNano = ratePerPu / 1e9;
+        this.maxCredit = Math.max(1.0, ratePerPu * 0.05);
+        if (perNano > 0) {
             timers.startTimerWithFixedDelay(Tick.INSTANCE, TICK);
         } else {
             fill();
@@ -90,12 +93,19 @@ final class SimulatedPu extends AbstractBehavior<SimulatedPu.Command> {
         if (stopping) {
             return this;
         }
-        credit = Math.min(credit + perTick, Math.max(1.0, perTick) * 2); // no catch-up bursts after stalls
+        spendCredit();
+        return this;
+    }
+
+    /** Issues what the target rate allows since the last call, within the in-flight limit. */
+    private void spendCredit() {
+        long now = System.nanoTime();
+        credit = Math.min(credit + (now - lastCreditNanos) * perNano, maxCredit);
+        lastCreditNanos = now;
         while (credit >= 1.0 && inFlight < options.inFlight()) {
             credit -= 1.0;
             resolveOne();
         }
-        return this;
     }
 
     private Behavior<Command> onResolved(Resolved resolved) {
@@ -118,8 +128,10 @@ final class SimulatedPu extends AbstractBehavior<SimulatedPu.Command> {
         if (stopping) {
             return inFlight == 0 ? Behaviors.stopped() : this;
         }
-        if (perTick == 0) {
+        if (perNano == 0) {
             fill();
+        } else {
+            spendCredit();
         }
         return this;
     }
