@@ -70,7 +70,7 @@ public final class AsapEndpoint {
                 });
     }
 
-    /** The ServerAnnounce a new connection gets first: this registrar (the cluster issue adds its peers). */
+    /** The ServerAnnounce a new connection gets first: this registrar, then the other live ones. */
     static ServerAnnounce announce(RegistrarNode node, InetSocketAddress local) {
         return ServerAnnounce.newBuilder()
                 .setRegistrarId(node.registrarId())
@@ -78,6 +78,7 @@ public final class AsapEndpoint {
                         .setRegistrarId(node.registrarId())
                         .setHost(node.settings().host())
                         .setPort(local.getPort()))
+                .addAllRegistrars(node.peerEndpoints().values())
                 .build();
     }
 

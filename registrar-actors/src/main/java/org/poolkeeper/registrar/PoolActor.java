@@ -3,9 +3,11 @@ package org.poolkeeper.registrar;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -15,11 +17,14 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.HashCodeMessageExtractor;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.cluster.typed.Cluster;
 import org.poolkeeper.handlespace.AddressBlock;
 import org.poolkeeper.handlespace.ElementSnapshot;
 import org.poolkeeper.handlespace.PolicyInfo;
@@ -45,9 +50,11 @@ import org.poolkeeper.protocol.wire.PoolElementEntry;
  *
  * <p><b>Life cycle:</b> an incarnation takes a new epoch from the node's {@link Replica} and starts from the
  * PEs the replica holds for its pool (nothing, on a single node, unless a previous incarnation crashed), so a
- * restarted writer loses nothing the replica knew. When the pool becomes empty the actor asks its shard to
- * passivate it; messages arriving meanwhile are buffered by the shard and start a new incarnation. Automatic
- * idle passivation is off (a pool with PEs and no traffic must keep its timer).
+ * restarted writer loses nothing the replica knew. PEs whose home registrar is no longer a live cluster member
+ * (a node that died; its pools restart on the survivors, remembered entities) get the takeover grace then:
+ * deadline = min(deadline, now + takeover-grace); {@link Orphaned} does the same for a running writer. When
+ * the pool becomes empty the actor asks its shard to passivate it; messages arriving meanwhile are buffered
+ * by the shard and start a new incarnation. Automatic idle passivation is off (a pool with PEs and no traffic must keep its timer).
  *
  * <p><b>Sessions:</b> for each PE the actor remembers the session (connection) it last registered through. A
  * session's keep-alive or connection loss removes the PE only if that session is still the PE's session, and
@@ -61,7 +68,7 @@ public final class PoolActor extends AbstractBehavior<PoolActor.Command> {
 
     /** What a PoolActor accepts. */
     public sealed interface Command permits Register, Deregister, Resolve, ReportUnreachable, DropSessionElement,
-            Expire, Stop {
+            Orphaned, Expire, Stop {
     }
 
     /** Register or re-register a PE; answered with {@link Registered}. */
@@ -87,6 +94,13 @@ public final class PoolActor extends AbstractBehavior<PoolActor.Command> {
      */
     public record DropSessionElement(int peId, Delta.Reason reason, int sessionRegistrarId, ActorRef<Reply> session)
             implements Command {
+    }
+
+    /**
+     * The registrar {@code homeRegistrarId} left the cluster: the PEs homed there get the takeover grace
+     * (deadline = min(deadline, now + grace)). Not answered.
+     */
+    public record Orphaned(int homeRegistrarId, int graceMs) implements Command {
     }
 
     /** The expiry timer's message. */
@@ -186,8 +200,22 @@ public final class PoolActor extends AbstractBehavior<PoolActor.Command> {
         this.pool = new Pool(handle, settings.handlespace(), System.nanoTime() ^ handle.hashCode());
         this.epoch = replica.beginIncarnation(handle);
         List<ElementSnapshot> known = replica.snapshots(handle);
+        Set<Integer> live = known.isEmpty() ? Set.of() : liveRegistrars(context.getSystem());
+        long graceDeadline = clock.nowMicros() + node.cluster().takeoverGrace().toNanos() / 1000;
+        int orphans = 0;
         for (ElementSnapshot s : known) {
+            if (!live.contains(s.homeRegistrarId()) && s.deadline() > graceDeadline) {
+                // homed at a registrar that is gone: takeover grace to re-register elsewhere
+                s = new ElementSnapshot(s.id(), s.policy(), s.addresses(), s.lifeMs(), s.homeRegistrarId(),
+                        s.registeredAt(), s.lastReregisteredAt(), s.lastSelectedAt(), graceDeadline,
+                        s.selectionSequence(), s.unreachableReports(), s.accumulatedDegradation(), s.roundCounter());
+                orphans++;
+            }
             pool.importElement(s);
+        }
+        if (orphans > 0) {
+            context.getLog().info("pool {}: {} PEs homed at registrars that left get the takeover grace", handle,
+                    orphans);
         }
         if (!known.isEmpty()) {
             context.getLog().info("pool {} restarted with {} PEs from the replica, epoch {}", handle, known.size(),
@@ -204,6 +232,7 @@ public final class PoolActor extends AbstractBehavior<PoolActor.Command> {
                 .onMessage(Deregister.class, this::onDeregister)
                 .onMessage(ReportUnreachable.class, this::onReportUnreachable)
                 .onMessage(DropSessionElement.class, this::onDropSessionElement)
+                .onMessage(Orphaned.class, this::onOrphaned)
                 .onMessageEquals(Expire.INSTANCE, this::onExpire)
                 .onMessageEquals(Stop.INSTANCE, this::onStop)
                 .build();
@@ -291,6 +320,38 @@ public final class PoolActor extends AbstractBehavior<PoolActor.Command> {
             }
         }
         return afterChange();
+    }
+
+    private Behavior<Command> onOrphaned(Orphaned o) {
+        long graceDeadline = clock.nowMicros() + o.graceMs() * 1000L;
+        List<Integer> ids = new ArrayList<>();
+        pool.forEach(e -> {
+            if (e.homeRegistrarId() == o.homeRegistrarId() && e.expiryDeadline() > graceDeadline) {
+                ids.add(e.id());
+            }
+        });
+        for (int id : ids) {
+            pool.setDeadline(id, graceDeadline);
+        }
+        return afterChange();
+    }
+
+    /** The registrar ids of the cluster members that are (about to be) up. */
+    static Set<Integer> liveRegistrars(ActorSystem<?> system) {
+        Set<Integer> ids = new HashSet<>();
+        for (Member m : Cluster.get(system).state().getMembers()) {
+            MemberStatus st = m.status();
+            if (st == MemberStatus.up() || st == MemberStatus.joining() || st == MemberStatus.weaklyUp()) {
+                for (String role : m.getRoles()) {
+                    int id = ClusterSettings.registrarId(role);
+                    if (id != 0) {
+                        ids.add(id);
+                    }
+                }
+            }
+        }
+        ids.add(RegistrarNode.get(system).registrarId());
+        return ids;
     }
 
     private Behavior<Command> onExpire() {

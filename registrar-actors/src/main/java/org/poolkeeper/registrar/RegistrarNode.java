@@ -11,16 +11,22 @@ import org.apache.pekko.actor.typed.ExtensionId;
  */
 public final class RegistrarNode implements Extension {
     private final RegistrarSettings settings;
+    private final ClusterSettings cluster;
     private final MicrosClock clock;
     private final DeltaHub deltas = new DeltaHub();
     private final Replica replica;
     private final BadInputLog badInput;
+    private volatile int asapPort;
+    private final java.util.concurrent.ConcurrentHashMap<Integer, org.poolkeeper.protocol.wire.RegistrarEndpoint>
+            peerEndpoints = new java.util.concurrent.ConcurrentHashMap<>();
 
     private RegistrarNode(ActorSystem<?> system) {
         // read once: registrar-id = 0 draws a random id here, which everything on the node then shares
         this.settings = RegistrarSettings.from(system.settings().config());
+        this.cluster = ClusterSettings.from(system.settings().config(), settings);
         this.clock = MicrosClock.system();
         this.replica = new Replica(settings.handlespace(), System.nanoTime() ^ settings.registrarId(), clock);
+        this.replica.localWriterId(settings.registrarId());
         this.deltas.subscribe(replica);
         this.badInput = new BadInputLog(settings.badInputLogLinesPerSecond());
     }
@@ -31,6 +37,11 @@ public final class RegistrarNode implements Extension {
 
     public RegistrarSettings settings() {
         return settings;
+    }
+
+    /** The replication, audit and takeover settings. */
+    public ClusterSettings cluster() {
+        return cluster;
     }
 
     /** This node's registrar id (never 0). */
@@ -48,6 +59,20 @@ public final class RegistrarNode implements Extension {
 
     public Replica replica() {
         return replica;
+    }
+
+    /** This node's bound client (ASAP) port, 0 before it is bound. */
+    public int asapPort() {
+        return asapPort;
+    }
+
+    void asapBound(int port) {
+        this.asapPort = port;
+    }
+
+    /** The client endpoints of the other live registrars (learned from their Presence), by registrar id. */
+    public java.util.Map<Integer, org.poolkeeper.protocol.wire.RegistrarEndpoint> peerEndpoints() {
+        return peerEndpoints;
     }
 
     public BadInputLog badInput() {

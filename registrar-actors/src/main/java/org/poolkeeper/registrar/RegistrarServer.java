@@ -67,12 +67,19 @@ public final class RegistrarServer {
         List<String> seeds = r.getStringList("seed-nodes").stream()
                 .map(s -> "pekko://" + SYSTEM_NAME + "@" + s)
                 .toList();
+        // a random id (0) is drawn here, once, so that the cluster role and the node's settings agree
+        int id = RegistrarSettings.registrarId(r.getString("registrar-id"));
         Map<String, Object> derived = Map.of(
                 "pekko.remote.artery.canonical.hostname", r.getString("host"),
                 "pekko.remote.artery.canonical.port", r.getInt("cluster-port"),
                 "pekko.cluster.seed-nodes", seeds,
-                "pekko.cluster.sharding.number-of-shards", r.getInt("number-of-shards"));
-        return user.withFallback(ConfigFactory.parseMap(derived))
+                "pekko.cluster.sharding.number-of-shards", r.getInt("number-of-shards"),
+                "pekko.cluster.roles", List.of(ClusterSettings.role(id)),
+                "pekko.cluster.split-brain-resolver.stable-after",
+                r.getDuration("down-stable-after").toMillis() + " ms");
+        Config fixedId = ConfigFactory.parseMap(Map.of(RegistrarSettings.PATH + ".registrar-id",
+                Integer.toUnsignedString(id)));
+        return fixedId.withFallback(user).withFallback(ConfigFactory.parseMap(derived))
                 .withFallback(unresolved)
                 .resolve();
     }
@@ -91,16 +98,23 @@ public final class RegistrarServer {
         if (system.settings().config().getList("pekko.cluster.seed-nodes").isEmpty()) {
             cluster.manager().tell(Join.create(cluster.selfMember().address()));
         }
-        return up
-                .thenComposeAsync(done -> {
-                    ActorRef<ShardingEnvelope<PoolActor.Command>> region = PoolActor.init(system);
-                    return AsapEndpoint.bind(system, region).thenApply(binding -> {
-                        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(),
-                                "unbind-asap-endpoint", () -> binding.unbind().thenApply(x -> Done.getInstance()));
-                        return new Started(node.registrarId(), binding.localAddress(),
-                                cluster.selfMember().address(), binding, region);
-                    });
-                }, system.executionContext());
+        // join: the replicator pulls the other registrars' tables before this node hosts any pool (a PoolActor
+        // starts from the local replica) and before clients are accepted
+        CompletableFuture<Done> ready = up.thenComposeAsync(done -> {
+            CompletableFuture<Done> pulled = new CompletableFuture<>();
+            system.systemActorOf(Replicator.create(pulled), "replicator", Props.empty());
+            return pulled;
+        }, system.executionContext());
+        return ready.thenComposeAsync(done -> {
+            ActorRef<ShardingEnvelope<PoolActor.Command>> region = PoolActor.init(system);
+            return AsapEndpoint.bind(system, region).thenApply(binding -> {
+                node.asapBound(binding.localAddress().getPort());
+                CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(),
+                        "unbind-asap-endpoint", () -> binding.unbind().thenApply(x -> Done.getInstance()));
+                return new Started(node.registrarId(), binding.localAddress(),
+                        cluster.selfMember().address(), binding, region);
+            });
+        }, system.executionContext());
     }
 
 }

@@ -3,8 +3,11 @@ package org.poolkeeper.registrar;
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.poolkeeper.handlespace.ElementSnapshot;
@@ -15,16 +18,21 @@ import org.poolkeeper.handlespace.PoolElement;
 import org.poolkeeper.handlespace.PoolHandle;
 import org.poolkeeper.protocol.wire.ErrorCause;
 import org.poolkeeper.protocol.wire.HandleResolutionResponse;
+import org.poolkeeper.protocol.wire.PoolElementEntry;
+import org.poolkeeper.protocol.wire.PoolEntries;
 
 /**
  * This node's replica of the handlespace: a {@link Handlespace} fed by {@link Delta}s, from which handle
  * resolutions are answered without an actor hop (resolution-mode = replica). On a single node the deltas come
  * from the local PoolActors (subscribed to the {@link DeltaHub}, applied synchronously, so a PE is resolvable
- * here before its registration is acknowledged); the cluster issue adds the deltas of the other nodes.
+ * here before its registration is acknowledged); the {@link Replicator} adds the deltas of the other nodes.
  *
  * <p>Deltas are applied strictly in order per pool: a delta of the current epoch must carry the next sequence
  * number; a delta of a newer epoch must be its first (sequence 1). Anything else is a gap: the delta is
- * dropped and the pool counted in {@link #gaps()} (the cluster issue turns that into a resync request).
+ * dropped and the pool counted in {@link #gaps()}; {@link #applyDelta} reports it, and the {@link Replicator}
+ * pulls the pool's table from its writer ({@link #table}, {@link #applyTable}: mark and sweep). A delta of an
+ * older epoch, or one already applied, is stale and ignored. Per pool the replica also records its last writer
+ * (registrar id), which scopes tables, per-shard audit checksums and takeover.
  *
  * <p>Thread-safe: one lock guards everything. Sessions on any thread resolve; PoolActors apply deltas. Every
  * critical section is short (O(log n) per delta, O(k log n) per resolution of k PEs).
@@ -32,15 +40,22 @@ import org.poolkeeper.protocol.wire.HandleResolutionResponse;
 public final class Replica implements Consumer<Delta> {
     private final Handlespace handlespace;
     private final MicrosClock clock;
-    /** Per pool with PEs or a live writer: {epoch, last applied sequence}. */
+    /** Per pool with PEs or a live writer: {epoch, last applied sequence, writer registrar id}. */
     private final Map<PoolHandle, long[]> order = new HashMap<>();
     private final AtomicLong epochSource = new AtomicLong();
     private final PoolElement[] scratch = new PoolElement[HandlespaceConfig.HANDLE_RESOLUTION_ITEMS_CAP];
     private long gaps;
 
+    private int localWriterId;
+
     public Replica(HandlespaceConfig config, long seed, MicrosClock clock) {
         this.handlespace = new Handlespace(config, seed);
         this.clock = clock;
+    }
+
+    /** The registrar id recorded as writer of the pools whose incarnations begin here. */
+    public synchronized void localWriterId(int registrarId) {
+        this.localWriterId = registrarId;
     }
 
     /**
@@ -52,7 +67,7 @@ public final class Replica implements Consumer<Delta> {
         long seen = state == null ? 0 : state[0];
         long issued = epochSource.updateAndGet(last -> Math.max(last + 1, clock.nowMicros()));
         long epoch = Math.max(seen + 1, issued);
-        order.put(handle, new long[] {epoch, 0});
+        order.put(handle, new long[] {epoch, 0, localWriterId});
         return epoch;
     }
 
@@ -69,25 +84,230 @@ public final class Replica implements Consumer<Delta> {
 
     /** Applies one delta, if it is the next one of its pool. */
     @Override
-    public synchronized void accept(Delta delta) {
+    public void accept(Delta delta) {
+        applyDelta(delta);
+    }
+
+    /** What {@link #applyDelta} did with a delta. */
+    public enum Applied {
+        /** Applied, the next one of its epoch. */
+        APPLIED,
+        /** Applied, the first of a newer writer epoch: the writer may have started from other state. */
+        NEW_EPOCH,
+        /** Already applied (an older sequence or epoch): ignored. */
+        STALE,
+        /** Not the next one: dropped; the pool needs a resync from its writer. */
+        GAP
+    }
+
+    /** Applies one delta, if it is the next one of its pool, and says what happened. */
+    public synchronized Applied applyDelta(Delta delta) {
         PoolHandle handle = delta.poolHandle();
         long[] state = order.get(handle);
+        Applied result = Applied.APPLIED;
         if (state == null || delta.ownerEpoch() > state[0]) {
             if (delta.sequence() != 1) {
                 gaps++;
-                return;
+                return Applied.GAP;
             }
-            state = new long[] {delta.ownerEpoch(), 0};
+            result = state == null ? Applied.APPLIED : Applied.NEW_EPOCH;
+            state = new long[] {delta.ownerEpoch(), 0, delta.writerRegistrarId()};
             order.put(handle, state);
-        } else if (delta.ownerEpoch() < state[0] || delta.sequence() != state[1] + 1) {
+        } else if (delta.ownerEpoch() < state[0] || delta.sequence() <= state[1]) {
+            return Applied.STALE;
+        } else if (delta.sequence() != state[1] + 1) {
             gaps++;
-            return;
+            return Applied.GAP;
         }
         state[1] = delta.sequence();
+        state[2] = delta.writerRegistrarId();
         switch (delta.action()) {
             case ADD, UPDATE -> handlespace.importElement(handle, delta.element());
             case REMOVE -> handlespace.deregister(handle, delta.peId());
         }
+        return result;
+    }
+
+    // ------------------------------------------------------------------ cluster: tables, audits, takeover
+
+    /** The shard of a pool, as Cluster Sharding's HashCodeMessageExtractor computes it. */
+    public static int shardOf(PoolHandle handle, int numberOfShards) {
+        return Math.abs(PoolActor.entityId(handle).hashCode() % numberOfShards);
+    }
+
+    /** The registrar id of a pool's last known writer, 0 if unknown. */
+    public synchronized int writerOf(PoolHandle handle) {
+        long[] state = order.get(handle);
+        return state == null ? 0 : (int) state[2];
+    }
+
+    /**
+     * The pools written by {@code writerId} (restricted to {@code shards} when not empty, or to
+     * {@code handles} when not empty), with their order state and full PE state, in blocks of about
+     * {@code maxElementsPerBlock} PEs (a pool is not split).
+     */
+    public synchronized List<List<PoolEntries>> table(int writerId, Set<Integer> shards, Set<PoolHandle> handles,
+                                                      int numberOfShards, int maxElementsPerBlock) {
+        List<List<PoolEntries>> blocks = new ArrayList<>();
+        List<PoolEntries> block = new ArrayList<>();
+        int inBlock = 0;
+        for (Map.Entry<PoolHandle, long[]> entry : order.entrySet()) {
+            PoolHandle handle = entry.getKey();
+            long[] state = entry.getValue();
+            if ((int) state[2] != writerId || !handles.isEmpty() && !handles.contains(handle)
+                    || !shards.isEmpty() && !shards.contains(shardOf(handle, numberOfShards))) {
+                continue;
+            }
+            PoolEntries.Builder b = PoolEntries.newBuilder().setPoolHandle(WireMapping.poolHandle(handle))
+                    .setOwnerEpoch(state[0]).setLastSequence(state[1]);
+            Pool pool = handlespace.pool(handle);
+            if (pool != null) {
+                b.setPolicyType(pool.policy().code());
+                pool.forEach(e -> b.addElements(WireMapping.replicationEntry(e, pool.policy())));
+            }
+            block.add(b.build());
+            inBlock += b.getElementsCount() + 1;
+            if (inBlock >= maxElementsPerBlock) {
+                blocks.add(block);
+                block = new ArrayList<>();
+                inBlock = 0;
+            }
+        }
+        blocks.add(block);
+        return blocks;
+    }
+
+    /**
+     * Mark and sweep: makes the given pools exactly what the table says (their writer {@code writerId}), and
+     * removes the pools of {@code writerId} within the scope ({@code shards}, {@code handles}, or everything
+     * when both are empty) that the table does not list. A pool this replica knows a newer epoch of is left.
+     *
+     * @return the number of PEs added, changed or removed
+     */
+    public synchronized int applyTable(int writerId, List<PoolEntries> pools, Set<Integer> shards,
+                                       Set<PoolHandle> handles, int numberOfShards) {
+        int changes = 0;
+        Set<PoolHandle> listed = new HashSet<>();
+        for (PoolEntries entries : pools) {
+            PoolHandle handle = WireMapping.poolHandle(entries.getPoolHandle());
+            listed.add(handle);
+            long[] state = order.get(handle);
+            if (state != null && state[0] > entries.getOwnerEpoch()) {
+                continue;
+            }
+            Map<Integer, ElementSnapshot> wanted = new HashMap<>();
+            for (PoolElementEntry e : entries.getElementsList()) {
+                wanted.put(e.getPeId(), WireMapping.snapshot(e));
+            }
+            Pool pool = handlespace.pool(handle);
+            if (pool != null) {
+                List<Integer> extra = new ArrayList<>();
+                pool.forEach(e -> {
+                    if (!wanted.containsKey(e.id())) {
+                        extra.add(e.id());
+                    }
+                });
+                for (int id : extra) {
+                    handlespace.deregister(handle, id);
+                    changes++;
+                }
+            }
+            for (ElementSnapshot snapshot : wanted.values()) {
+                Pool p = handlespace.pool(handle);
+                PoolElement existing = p == null ? null : p.find(snapshot.id());
+                if (existing == null || !existing.snapshot().equals(snapshot)) {
+                    handlespace.importElement(handle, snapshot);
+                    changes++;
+                }
+            }
+            order.put(handle, new long[] {entries.getOwnerEpoch(), entries.getLastSequence(), writerId});
+        }
+        List<PoolHandle> sweep = new ArrayList<>();
+        for (Map.Entry<PoolHandle, long[]> entry : order.entrySet()) {
+            PoolHandle handle = entry.getKey();
+            if ((int) entry.getValue()[2] == writerId && !listed.contains(handle)
+                    && (handles.isEmpty() || handles.contains(handle))
+                    && (shards.isEmpty() || shards.contains(shardOf(handle, numberOfShards)))) {
+                sweep.add(handle);
+            }
+        }
+        for (PoolHandle handle : sweep) {
+            Pool pool = handlespace.pool(handle);
+            if (pool != null) {
+                List<Integer> ids = new ArrayList<>();
+                pool.forEach(e -> ids.add(e.id()));
+                for (int id : ids) {
+                    handlespace.deregister(handle, id);
+                    changes++;
+                }
+            }
+            order.remove(handle);
+        }
+        return changes;
+    }
+
+    /** Per shard: {checksum, element count} over the pools {@code writerId} writes. */
+    public synchronized Map<Integer, long[]> shardChecksums(int writerId, int numberOfShards) {
+        Map<Integer, long[]> result = new TreeMap<>();
+        for (Map.Entry<PoolHandle, long[]> entry : order.entrySet()) {
+            if ((int) entry.getValue()[2] != writerId) {
+                continue;
+            }
+            long[] sum = result.computeIfAbsent(shardOf(entry.getKey(), numberOfShards), k -> new long[2]);
+            Pool pool = handlespace.pool(entry.getKey());
+            if (pool != null) {
+                sum[0] += pool.checksum();
+                sum[1] += pool.size();
+            }
+        }
+        return result;
+    }
+
+    /** The pools written by {@code writerId} that hold PEs homed at {@code ownerId}. */
+    public synchronized Set<PoolHandle> poolsWithOwner(int ownerId, int writerId) {
+        Set<PoolHandle> result = new HashSet<>();
+        for (Pool pool : handlespace.pools()) {
+            long[] state = order.get(pool.handle());
+            if (state == null || (int) state[2] != writerId) {
+                continue;
+            }
+            pool.forEach(e -> {
+                if (e.homeRegistrarId() == ownerId) {
+                    result.add(pool.handle());
+                }
+            });
+        }
+        return result;
+    }
+
+    /** Per home registrar: {checksum, element count}. */
+    public synchronized Map<Integer, long[]> ownerChecksums() {
+        Map<Integer, long[]> result = new TreeMap<>();
+        for (int owner : handlespace.ownerIds()) {
+            result.put(owner, new long[] {handlespace.ownerChecksum(owner), handlespace.ownerElementCount(owner)});
+        }
+        return result;
+    }
+
+    /** Test hook: removes one PE of a pool another node writes, without a delta (a corrupted replica). */
+    public synchronized boolean corruptForTest() {
+        for (Pool pool : handlespace.pools()) {
+            long[] state = order.get(pool.handle());
+            if (state != null && (int) state[2] == localWriterId) {
+                continue; // this node writes the pool: its replica is the truth the others audit against
+            }
+            PoolElement[] first = new PoolElement[1];
+            pool.forEach(e -> {
+                if (first[0] == null) {
+                    first[0] = e;
+                }
+            });
+            if (first[0] != null) {
+                handlespace.deregister(pool.handle(), first[0].id());
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -121,6 +121,16 @@ public final class WireMapping {
                 .setKind(kind(kind))));
     }
 
+    /** An address block as the wire lists it. */
+    public static List<TransportAddress> addressList(AddressBlock addresses) {
+        List<TransportAddress> list = new ArrayList<>();
+        addresses.forEach((kind, buffer, offset, length, port) -> list.add(TransportAddress.newBuilder()
+                .setAddress(ByteString.copyFrom(buffer, offset, length))
+                .setPort(port)
+                .setKind(kind(kind)).build()));
+        return list;
+    }
+
     /** A PE as a handle resolution response lists it: identity, addresses, policy, life, home registrar. */
     public static PoolElementEntry resolutionEntry(PoolElement e, PolicyType policy) {
         PoolElementEntry.Builder builder = PoolElementEntry.newBuilder()

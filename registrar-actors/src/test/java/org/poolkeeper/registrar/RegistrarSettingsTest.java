@@ -60,6 +60,29 @@ class RegistrarSettingsTest {
     }
 
     @Test
+    void clusterSettingsCarryTheRegistrarIdAsRoleAndUseTheSplitBrainResolverAndRememberedEntities() {
+        Config c = RegistrarServer.loadConfig(ConfigFactory.parseString("""
+                poolkeeper.registrar { registrar-id = 0xB2, down-stable-after = 3 s }
+                """), null);
+        assertEquals(List.of("registrar-000000b2"), c.getStringList("pekko.cluster.roles"));
+        assertEquals(0xB2, ClusterSettings.registrarId("registrar-000000b2"));
+        assertEquals("org.apache.pekko.cluster.sbr.SplitBrainResolverProvider",
+                c.getString("pekko.cluster.downing-provider-class"));
+        assertEquals("keep-majority", c.getString("pekko.cluster.split-brain-resolver.active-strategy"));
+        assertEquals(Duration.ofSeconds(3), c.getDuration("pekko.cluster.split-brain-resolver.stable-after"));
+        assertTrue(c.getBoolean("pekko.cluster.sharding.remember-entities"));
+        assertEquals("ddata", c.getString("pekko.cluster.sharding.remember-entities-store"));
+        // a random id is drawn once, so that the role and the node's settings agree
+        Config random = RegistrarServer.loadConfig(ConfigFactory.parseString("poolkeeper.registrar.registrar-id = 0"),
+                null);
+        int id = RegistrarSettings.from(random).registrarId();
+        assertEquals(List.of(ClusterSettings.role(id)), random.getStringList("pekko.cluster.roles"));
+        ClusterSettings cluster = ClusterSettings.from(c, RegistrarSettings.from(c));
+        assertEquals(Duration.ofSeconds(10), cluster.takeoverGrace(), "twice the keep-alive interval");
+        assertEquals(500, cluster.batchSize());
+    }
+
+    @Test
     void registrarIdsAreDecimalOrHexAndZeroMeansRandom() {
         assertEquals(0xabcd, RegistrarSettings.registrarId("0xABCD"));
         assertEquals(12, RegistrarSettings.registrarId("12"));

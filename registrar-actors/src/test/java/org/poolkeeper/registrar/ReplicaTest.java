@@ -43,8 +43,9 @@ class ReplicaTest {
         replica.accept(new Delta(POOL, epoch, 3, Delta.Action.REMOVE, 1, null, Delta.Reason.EXPIRY, 1));
         assertFalse(replica.contains(POOL, 1));
         assertTrue(replica.contains(POOL, 2));
-        replica.accept(add(epoch - 1, 4, 4)); // an old epoch
-        assertEquals(2, replica.gaps());
+        // an old epoch (a dead writer's late delta) is stale: ignored, not a gap (nothing to resync)
+        assertEquals(Replica.Applied.STALE, replica.applyDelta(add(epoch - 1, 4, 4)));
+        assertEquals(1, replica.gaps());
         long next = replica.beginIncarnation(POOL);
         assertTrue(next > epoch);
         replica.accept(add(next, 1, 5)); // a new epoch starts at 1
@@ -65,5 +66,36 @@ class ReplicaTest {
         assertEquals(2, replica.resolve(8, wire, POOL, 2).getElementsCount());
         assertEquals(ErrorCause.ERROR_CAUSE_UNKNOWN_POOL_HANDLE,
                 replica.resolve(9, wire, PoolHandle.of("other"), 0).getCause());
+    }
+
+    @Test
+    void aWriterTableReplacesTheReceiversPoolsByMarkAndSweep() {
+        // the writer (registrar 1) holds PEs 1..3 of POOL; the receiver (registrar 2) a stale view
+        Replica writer = new Replica(HandlespaceConfig.DEFAULTS, 1, () -> now[0]);
+        writer.localWriterId(1);
+        long epoch = writer.beginIncarnation(POOL);
+        for (int id = 1; id <= 3; id++) {
+            writer.accept(add(epoch, id, id));
+        }
+        PoolHandle gone = PoolHandle.of("gone");
+        replica.localWriterId(2);
+        replica.accept(add(epoch, 1, 1));
+        replica.accept(add(epoch, 3, 9)); // a gap: dropped
+        assertEquals(Replica.Applied.APPLIED, replica.applyDelta(new Delta(gone, 5, 1, Delta.Action.ADD, 4,
+                element(4), Delta.Reason.REGISTRATION, 1)));
+        assertEquals(1, replica.writerOf(gone));
+
+        var blocks = writer.table(1, java.util.Set.of(), java.util.Set.of(), 100, 2);
+        assertEquals(2, blocks.size(), "a block ends once it holds max-elements-per-block");
+        var all = new java.util.ArrayList<org.poolkeeper.protocol.wire.PoolEntries>();
+        blocks.forEach(all::addAll);
+        replica.applyTable(1, all, java.util.Set.of(), java.util.Set.of(), 100);
+        assertTrue(replica.contains(POOL, 2) && replica.contains(POOL, 3));
+        assertFalse(replica.contains(gone, 4), "a pool of the writer missing from its table is swept");
+        assertEquals(writer.checksum(), replica.checksum());
+        assertEquals(writer.shardChecksums(1, 100).keySet(), replica.shardChecksums(1, 100).keySet());
+        // the next delta of the writer's epoch applies in order after the table
+        assertEquals(Replica.Applied.APPLIED, replica.applyDelta(add(epoch, 4, 5)));
+        assertEquals(Replica.Applied.STALE, replica.applyDelta(add(epoch, 2, 2)));
     }
 }

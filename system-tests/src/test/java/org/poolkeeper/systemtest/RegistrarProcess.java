@@ -1,6 +1,10 @@
 package org.poolkeeper.systemtest;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -12,10 +16,14 @@ import org.poolkeeper.client.RegistrarAddress;
  * are passed as {@code -D} overrides in JAVA_OPTS.
  */
 final class RegistrarProcess implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern LISTENING = Pattern.compile("asap=(\\S+):(\\d+)");
+    private static final Pattern CLUSTER = Pattern.compile("cluster=(\\S+:\\d+)");
 
     private final Programs.Child child;
     private final RegistrarAddress asap;
+    private String cluster = "";
+    private Path statusFile;
 
     private RegistrarProcess(Programs.Child child, RegistrarAddress asap) {
         this.child = child;
@@ -24,9 +32,33 @@ final class RegistrarProcess implements AutoCloseable {
 
     /** Starts a registrar and waits until it accepts clients. */
     static RegistrarProcess start(int registrarId, String... settings) throws IOException, InterruptedException {
+        return start(registrarId, List.of(), settings);
+    }
+
+    /**
+     * Starts a registrar that joins the cluster of {@code seeds} (cluster addresses "host:port"; none: a cluster
+     * of its own) and writes its status file (see {@link #status()}), and waits until it accepts clients.
+     */
+    static RegistrarProcess start(int registrarId, List<String> seeds, String... settings)
+            throws IOException, InterruptedException {
+        Path status = Files.createTempFile("registrar-" + Integer.toHexString(registrarId) + "-", ".json");
+        Files.delete(status);
+        List<String> all = new ArrayList<>(List.of(settings));
+        all.add("poolkeeper.registrar.status-file=" + status);
+        RegistrarProcess p = start(registrarId, seeds, all);
+        p.statusFile = status;
+        return p;
+    }
+
+    private static RegistrarProcess start(int registrarId, List<String> seeds, List<String> settings)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(Programs.launcher("registrar").toString(),
                 "--host", "127.0.0.1", "--asap-port", "0", "--cluster-port", "0",
                 "--registrar-id", Integer.toString(registrarId)));
+        for (String seed : seeds) {
+            command.add("--seed");
+            command.add(seed);
+        }
         StringBuilder javaOpts = new StringBuilder("-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1");
         for (String setting : settings) {
             javaOpts.append(" -D").append(setting);
@@ -38,7 +70,13 @@ final class RegistrarProcess implements AutoCloseable {
                 for (String line : child.stdout) {
                     Matcher m = LISTENING.matcher(line);
                     if (line.contains("listening") && m.find()) {
-                        return new RegistrarProcess(child, new RegistrarAddress(m.group(1), Integer.parseInt(m.group(2))));
+                        RegistrarProcess p = new RegistrarProcess(child,
+                                new RegistrarAddress(m.group(1), Integer.parseInt(m.group(2))));
+                        Matcher c = CLUSTER.matcher(line);
+                        if (c.find()) {
+                            p.cluster = c.group(1);
+                        }
+                        return p;
                     }
                 }
             }
@@ -54,6 +92,25 @@ final class RegistrarProcess implements AutoCloseable {
 
     RegistrarAddress asap() {
         return asap;
+    }
+
+    /** The cluster (Artery) address, "host:port", to give other nodes as a seed. */
+    String cluster() {
+        return cluster;
+    }
+
+    /** The node's last status (its status file as a JSON tree), or null before the first one. */
+    JsonNode status() {
+        try {
+            return statusFile == null || !Files.exists(statusFile) ? null : JSON.readTree(statusFile.toFile());
+        } catch (IOException e) {
+            return null; // being replaced: next time
+        }
+    }
+
+    /** Asks the node to drop one replicated PE from its replica (needs poolkeeper.registrar.test-hooks=on). */
+    void corruptReplica() throws IOException {
+        Files.writeString(Path.of(statusFile + ".corrupt"), "corrupt");
     }
 
     String registrars() {
@@ -81,5 +138,12 @@ final class RegistrarProcess implements AutoCloseable {
     @Override
     public void close() {
         child.close();
+        if (statusFile != null) {
+            try {
+                Files.deleteIfExists(statusFile);
+            } catch (IOException e) {
+                // a temporary file
+            }
+        }
     }
 }
