@@ -2,7 +2,6 @@ package org.poolkeeper.pesim;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.typesafe.config.ConfigFactory;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -137,26 +136,24 @@ public final class PeSim implements Callable<Integer> {
             return 3;
         }
         ActorSystem<PeSimulator.Command> system = null;
+        ActorSystem<Void> base = null;
         List<PoolElementClient> clients = new ArrayList<>();
         SimStats stats = new SimStats();
         CompletableFuture<Void> finished = new CompletableFuture<>();
         long start = System.nanoTime();
         try {
-            ActorSystem<Void> base = ActorSystem.create(org.apache.pekko.actor.typed.javadsl.Behaviors.empty(),
-                    "pe-sim-clients", ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.log-dead-letters = off")
-                            .withFallback(ConfigFactory.load()));
+            base = ActorSystem.create(org.apache.pekko.actor.typed.javadsl.Behaviors.empty(),
+                    "pe-sim-clients", SimulatorCommand.quietConfig());
             for (int i = 0; i < options.connections(); i++) {
                 clients.add(PoolElementClient.create(base, ClientSettings.of(options.registrars())));
             }
             system = ActorSystem.create(PeSimulator.create(options, clients, stats, finished), "pe-sim",
-                    ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.log-dead-letters = off")
-                            .withFallback(ConfigFactory.load()));
+                    SimulatorCommand.quietConfig());
             finished.get(options.duration().toMillis() + 30_000, TimeUnit.MILLISECONDS);
             long failovers = clients.stream().mapToLong(PoolElementClient::failovers).sum();
             for (PoolElementClient client : clients) {
                 client.close();
             }
-            base.terminate();
             printSummary(stats, failovers, (System.nanoTime() - start) / 1e9);
             if (stats.registrations.sum() == 0 && options.pools() * options.pesPerPool() > 0) {
                 System.err.println("pe-sim: no registration succeeded");
@@ -166,6 +163,9 @@ public final class PeSim implements Callable<Integer> {
         } finally {
             if (system != null) {
                 system.terminate();
+            }
+            if (base != null) {
+                base.terminate();
             }
         }
     }

@@ -2,7 +2,6 @@ package org.poolkeeper.pusim;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -119,8 +118,7 @@ public final class PuSim implements Callable<Integer> {
             System.err.println("pu-sim: cannot reach any registrar at " + options.registrars());
             return 3;
         }
-        var config = ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.log-dead-letters = off")
-                .withFallback(ConfigFactory.load());
+        var config = SimulatorCommand.quietConfig();
         ActorSystem<Void> base = ActorSystem.create(Behaviors.empty(), "pu-sim-clients", config);
         List<PoolUserClient> clients = new ArrayList<>();
         PuStats stats = new PuStats();

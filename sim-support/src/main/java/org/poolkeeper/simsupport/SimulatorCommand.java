@@ -1,5 +1,7 @@
 package org.poolkeeper.simsupport;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -27,6 +29,12 @@ public final class SimulatorCommand {
             return 1;
         });
         System.exit(commandLine.execute(args));
+    }
+
+    /** Actor system settings for a simulator: warnings only, no dead-letter chatter on stderr's progress lines. */
+    public static Config quietConfig() {
+        return ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.log-dead-letters = off")
+                .withFallback(ConfigFactory.load());
     }
 
     /** @throws IllegalArgumentException with {@code reason} unless {@code condition} holds */
