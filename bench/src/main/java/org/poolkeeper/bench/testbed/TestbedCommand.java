@@ -1,0 +1,477 @@
+package org.poolkeeper.bench.testbed;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code bench testbed}: the paper's real-system testbed (section 3.4, Table 2) on one machine. Starts two clustered
+ * registrars (primary and backup), pe-sim and pu-sim JVMs on loopback, prints progress every 5 s and a report at the
+ * end (also saved with CSV and PNG charts). Every child JVM is stopped on exit, on error and on Ctrl-C.
+ */
+@Command(name = "testbed", mixinStandardHelpOptions = true,
+        description = "Runs the paper's testbed on loopback: 2 registrars (primary + backup), pe-sims and pu-sims; "
+                + "prints progress every 5 s and a Table-2-shaped report; exits non-zero if a process failed or the "
+                + "registrars disagree.")
+public final class TestbedCommand implements Callable<Integer> {
+
+    @Option(names = "--duration", description = "Load duration in seconds (default ${DEFAULT-VALUE}).",
+            defaultValue = "60")
+    int duration;
+
+    @Option(names = "--pools", description = "Pools per pe-sim process (default ${DEFAULT-VALUE}).",
+            defaultValue = "5")
+    int pools;
+
+    @Option(names = "--pes-per-pool", description = "PEs per pool (default ${DEFAULT-VALUE}; 6 pe-sims x 5 pools x "
+            + "100 = 3,000 PEs, the paper's size).", defaultValue = "100")
+    int pesPerPool;
+
+    @Option(names = "--policies", split = ",", description = "Pool policies, one pe-sim/pu-sim group each "
+            + "(default RR,LU).")
+    List<String> policies = new ArrayList<>(List.of("RR", "LU"));
+
+    @Option(names = "--rate", description = "Base resolution rate per pu-sim in its steady phase; phases run at "
+            + "rate/2, rate, then max (default ${DEFAULT-VALUE}).", defaultValue = "2000")
+    int rate;
+
+    @Option(names = "--pe-sims", description = "pe-sim processes (default ${DEFAULT-VALUE}).", defaultValue = "6")
+    int peSims;
+
+    @Option(names = "--pu-sims", description = "pu-sim processes (default ${DEFAULT-VALUE}).", defaultValue = "2")
+    int puSims;
+
+    @Option(names = "--out", description = "Output directory (default: target/testbed/<timestamp>).")
+    Path out;
+
+    @Option(names = "--root", description = "Repository root (default: the current directory).")
+    Path root = Paths.get("").toAbsolutePath();
+
+    private static final String SMALL_JVM = "-Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
+    private static final Pattern LISTENING = Pattern.compile("listening asap=(\\S+) cluster=(\\S+)");
+
+    private final List<Child> children = new CopyOnWriteArrayList<>();
+    private final PrintStream stdout = System.out;
+
+    /** One child JVM with its stdout/stderr files. */
+    static final class Child {
+        final String name;
+        final String role; // registrar, pe, pu
+        final String policy;
+        final Process process;
+        final Path outFile;
+        final Path errFile;
+        final double startedAt;
+        Integer exit;
+
+        Child(String name, String role, String policy, Process process, Path outFile, Path errFile, double at) {
+            this.name = name;
+            this.role = role;
+            this.policy = policy;
+            this.process = process;
+            this.outFile = outFile;
+            this.errFile = errFile;
+            this.startedAt = at;
+        }
+
+        String lastJsonLine() {
+            String last = null;
+            for (String line : readLines(outFile)) {
+                if (line.startsWith("{")) {
+                    last = line;
+                }
+            }
+            return last;
+        }
+    }
+
+    private long t0;
+
+    private double elapsed() {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    double elapsedNow() {
+        return elapsed();
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        System.setProperty("java.awt.headless", "true");
+        root = root.toAbsolutePath().normalize();
+        if (out == null) {
+            out = root.resolve("target/testbed")
+                    .resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        }
+        out = out.toAbsolutePath().normalize();
+        Files.createDirectories(out.resolve("logs"));
+        Thread hook = new Thread(this::stopAll, "testbed-stop-children");
+        Runtime.getRuntime().addShutdownHook(hook);
+        t0 = System.nanoTime();
+        try {
+            return run();
+        } finally {
+            stopAll();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // already running
+            }
+        }
+    }
+
+    private int run() throws Exception {
+        List<String> problems = new ArrayList<>();
+        int idBase = 0x7E500000 + (int) (ProcessHandle.current().pid() & 0xFFFF) * 4;
+        stdout.printf("testbed: out=%s duration=%ds pe-sims=%d (pools %d x %d PEs each) pu-sims=%d policies=%s%n",
+                out, duration, peSims, pools, pesPerPool, puSims, policies);
+        Child primary = startRegistrar("registrar-1", idBase + 1, null);
+        String[] primaryAddr = awaitListening(primary);
+        Child backup = startRegistrar("registrar-2", idBase + 2, primaryAddr[1]);
+        String[] backupAddr = awaitListening(backup);
+        awaitClustered();
+        stdout.printf("testbed: primary 0x%08x asap=%s, backup 0x%08x asap=%s, clustered%n",
+                idBase + 1, primaryAddr[0], idBase + 2, backupAddr[0]);
+        String registrars = primaryAddr[0];
+
+        // pe-sims: process i serves policy i % n with its own pool prefix
+        Map<String, List<String>> poolsByPolicy = new LinkedHashMap<>();
+        for (String p : policies) {
+            poolsByPolicy.put(p.toUpperCase(Locale.ROOT), new ArrayList<>());
+        }
+        int pesTotal = peSims * pools * pesPerPool;
+        int burst = Math.max(1, pools * pesPerPool / 10);
+        double loadStart = elapsed();
+        for (int i = 0; i < peSims; i++) {
+            String policy = policies.get(i % policies.size()).toUpperCase(Locale.ROOT);
+            String prefix = policy.toLowerCase(Locale.ROOT) + i + "-";
+            for (int p = 0; p < pools; p++) {
+                poolsByPolicy.get(policy).add(prefix + p);
+            }
+            start("pe-sim-" + (i + 1), "pe", policy, List.of(launcher("pe-sim"), "--registrars", registrars,
+                    "--pools", "" + pools, "--pes-per-pool", "" + pesPerPool, "--policy", policy,
+                    "--pool-prefix", prefix, "--rereg-interval", "500..3000", "--burst", burst + "@5",
+                    "--duration", "" + duration, "--seed", "" + (i + 1)));
+        }
+        Monitor monitor = new Monitor(this, primary, backup);
+        Thread monitorThread = new Thread(monitor, "testbed-monitor");
+        monitorThread.setDaemon(true);
+        monitorThread.start();
+
+        // pu-sims in phases: rate/2, rate, max (fluctuating resolution rates)
+        sleep(3000);
+        String[] phases = {"" + Math.max(1, rate / 2), "" + rate, "max"};
+        double loadEnd = loadStart + duration + 1; // pe-sims need ~2 s to start, so they outlive this
+        int phaseLen = Math.max(2, (int) ((duration - 3 - 3 * 1.5) / 3.0));
+        List<PuPhase> puPhases = new ArrayList<>();
+        for (int ph = 0; ph < phases.length; ph++) {
+            double left = loadEnd - elapsed() - 1.5;
+            int d = (int) Math.min(phaseLen, Math.floor(left));
+            if (ph == phases.length - 1) {
+                d = (int) Math.max(2, Math.floor(left)); // the max phase takes what is left
+            }
+            if (d < 1) {
+                break;
+            }
+            List<Child> group = new ArrayList<>();
+            for (int u = 0; u < puSims; u++) {
+                String policy = policies.get(u % policies.size()).toUpperCase(Locale.ROOT);
+                group.add(start("pu-sim-" + (u + 1) + "-phase" + (ph + 1), "pu", policy,
+                        List.of(launcher("pu-sim"), "--registrars", registrars, "--pool-handles",
+                                String.join(",", poolsByPolicy.get(policy)), "--rate", phases[ph], "--pus", "2",
+                                "--duration", "" + d, "--seed", "" + (u + 1 + 10 * ph))));
+            }
+            for (Child c : group) {
+                waitExit(c, d + 60);
+            }
+            puPhases.add(new PuPhase(phases[ph], d, group));
+        }
+        for (Child c : children) {
+            if (!c.role.equals("registrar")) {
+                waitExit(c, duration + 60);
+            }
+        }
+        double loadSeconds = elapsed() - loadStart;
+        monitor.stop = true;
+        monitorThread.join(3000);
+
+        // final agreement: wait for the last deltas and audits to settle
+        Agreement agreement = awaitAgreement(primary, backup, 15);
+        Map<String, String> heap = new LinkedHashMap<>();
+        for (Child r : List.of(primary, backup)) {
+            heap.put(r.name, heapUsed(r.process.pid()));
+        }
+        for (Child c : children) {
+            if (c.role.equals("registrar") && !c.process.isAlive()) {
+                problems.add(c.name + " exited early with " + c.process.exitValue());
+            }
+        }
+        stopAll();
+        for (Child c : children) {
+            if (!c.role.equals("registrar")) {
+                if (c.exit == null || c.exit != 0) {
+                    problems.add(c.name + " exited with " + c.exit);
+                }
+                String json = c.lastJsonLine();
+                if (json == null) {
+                    problems.add(c.name + " printed no JSON summary");
+                } else if (num(json, "failures") > 0 || num(json, "errors") > 0) {
+                    problems.add(c.name + " reported failures/errors: " + json);
+                }
+            }
+        }
+        if (!agreement.agree) {
+            problems.add("registrars disagree: " + agreement.detail);
+        }
+        Report report = new Report(this, monitor, puPhases, agreement, heap, problems, pesTotal, loadSeconds);
+        String text = report.render();
+        stdout.print(text);
+        Files.writeString(out.resolve("report.md"), text);
+        report.writeCsvAndCharts(out);
+        stdout.printf("testbed: report, CSV and charts in %s%n", out);
+        stdout.flush();
+        return problems.isEmpty() ? 0 : 1;
+    }
+
+    record PuPhase(String rate, int seconds, List<Child> group) { }
+
+    record Agreement(boolean agree, String detail, String primaryChecksum, String backupChecksum,
+                     Map<String, String> statusPrimary, Map<String, String> statusBackup) { }
+
+    List<Child> children() {
+        return children;
+    }
+
+    Path out() {
+        return out;
+    }
+
+    private Agreement awaitAgreement(Child a, Child b, int seconds) {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        sleep(2200); // at least two status rewrites after the load stopped
+        String detail = "";
+        while (true) {
+            String sa = readString(statusFile(a));
+            String sb = readString(statusFile(b));
+            String ca = str(sa, "checksum");
+            String cb = str(sb, "checksum");
+            String oa = ownerChecksums(sa);
+            String ob = ownerChecksums(sb);
+            boolean agree = sa != null && sb != null && ca != null && ca.equals(cb) && oa.equals(ob)
+                    && num(sa, "elements") == num(sb, "elements");
+            detail = "primary checksum=" + ca + " elements=" + num(sa, "elements") + " owners=" + oa
+                    + "; backup checksum=" + cb + " elements=" + num(sb, "elements") + " owners=" + ob;
+            if (agree || System.nanoTime() > deadline) {
+                return new Agreement(agree, detail, ca, cb, Map.of(), Map.of());
+            }
+            sleep(500);
+        }
+    }
+
+    static String ownerChecksums(String json) {
+        if (json == null) {
+            return "";
+        }
+        int i = json.indexOf("\"owner_checksums\":");
+        if (i < 0) {
+            return "";
+        }
+        int end = json.indexOf('}', i);
+        return json.substring(i + 18, end + 1);
+    }
+
+    private static String heapUsed(long pid) {
+        try {
+            Process p = new ProcessBuilder("jcmd", "" + pid, "GC.heap_info").redirectErrorStream(true).start();
+            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                return "n/a (jcmd failed)";
+            }
+            Matcher m = Pattern.compile("(?m)^\\s*(def new generation|tenured generation|garbage-first heap|"
+                    + "PSYoungGen|ParOldGen)\\s+total (\\d+)K, used (\\d+)K").matcher(text);
+            long used = 0;
+            boolean any = false;
+            while (m.find()) {
+                used += Long.parseLong(m.group(3));
+                any = true;
+            }
+            return any ? String.format(Locale.ROOT, "%.1f MB", used / 1024.0) : "n/a (unparsed jcmd output)";
+        } catch (IOException | InterruptedException e) {
+            return "n/a (no jcmd: " + e.getMessage() + ")";
+        }
+    }
+
+    private void awaitClustered() throws IOException {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            boolean ok = true;
+            for (Child c : children) {
+                String s = readString(statusFile(c));
+                ok &= s != null && s.contains("\"ready\":true") && num(s, "members") >= 2;
+            }
+            if (ok) {
+                return;
+            }
+            sleep(250);
+        }
+        throw new IOException("registrars did not form a cluster of 2 within 60 s");
+    }
+
+    Path statusFile(Child registrar) {
+        return out.resolve(registrar.name + ".status.json");
+    }
+
+    private Child startRegistrar(String name, int id, String seed) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(launcher("registrar"), "--host", "127.0.0.1", "--asap-port", "0",
+                "--cluster-port", "0", "--registrar-id", "" + id));
+        if (seed != null) {
+            cmd.add("--seed");
+            cmd.add(seed);
+        }
+        String opts = SMALL_JVM + " -Dpoolkeeper.registrar.status-file=" + out.resolve(name + ".status.json");
+        return start(name, "registrar", null, cmd, opts);
+    }
+
+    private String[] awaitListening(Child c) throws IOException {
+        long deadline = System.nanoTime() + 90_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            for (String line : readLines(c.outFile)) {
+                Matcher m = LISTENING.matcher(line);
+                if (m.find()) {
+                    return new String[] {m.group(1), m.group(2)};
+                }
+            }
+            if (!c.process.isAlive()) {
+                throw new IOException(c.name + " exited with " + c.process.exitValue() + "; see " + c.errFile);
+            }
+            sleep(100);
+        }
+        throw new IOException(c.name + " did not report listening within 90 s; see " + c.errFile);
+    }
+
+    private String launcher(String name) {
+        return root.resolve("deploy/bin").resolve(name).toString();
+    }
+
+    private Child start(String name, String role, String policy, List<String> cmd) throws IOException {
+        return start(name, role, policy, cmd, SMALL_JVM);
+    }
+
+    private Child start(String name, String role, String policy, List<String> cmd, String javaOpts)
+            throws IOException {
+        Path o = out.resolve("logs").resolve(name + ".out");
+        Path e = out.resolve("logs").resolve(name + ".err");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(o.toFile()).redirectError(e.toFile());
+        // the out dir in every child's command line marks it as this testbed's (tests look for orphans by it)
+        pb.environment().put("JAVA_OPTS", javaOpts + " -Dpoolkeeper.testbed=" + out);
+        Child c = new Child(name, role, policy, pb.start(), o, e, elapsed());
+        children.add(c);
+        return c;
+    }
+
+    private static void waitExit(Child c, long seconds) throws InterruptedException {
+        if (c.process.waitFor(seconds, TimeUnit.SECONDS)) {
+            c.exit = c.process.exitValue();
+        }
+    }
+
+    /**
+     * Stops every child JVM (and anything it started): SIGTERM, then SIGKILL after 10 s. The simulators first, then
+     * the registrars one at a time, the backup (the joiner) before the primary, so neither waits for a leaving peer.
+     */
+    synchronized void stopAll() {
+        List<Child> sims = new ArrayList<>();
+        List<Child> registrars = new ArrayList<>();
+        for (Child c : children) {
+            (c.role.equals("registrar") ? registrars : sims).add(c);
+        }
+        terminate(sims);
+        for (int i = registrars.size() - 1; i >= 0; i--) {
+            terminate(List.of(registrars.get(i)));
+        }
+        for (Child c : children) {
+            if (c.exit == null && !c.process.isAlive() && !c.role.equals("registrar")) {
+                c.exit = c.process.exitValue();
+            }
+        }
+    }
+
+    private static void terminate(List<Child> group) {
+        List<ProcessHandle> handles = new ArrayList<>();
+        for (Child c : group) {
+            c.process.descendants().forEach(handles::add);
+            handles.add(c.process.toHandle());
+        }
+        for (ProcessHandle h : handles) {
+            h.destroy();
+        }
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        for (ProcessHandle h : handles) {
+            try {
+                long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+                h.onExit().get(left, TimeUnit.MILLISECONDS);
+            } catch (Exception timeout) {
+                h.destroyForcibly();
+            }
+        }
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static List<String> readLines(Path p) {
+        try {
+            return Files.exists(p) ? Files.readAllLines(p, StandardCharsets.UTF_8) : List.of();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    static String readString(Path p) {
+        try {
+            return Files.exists(p) ? Files.readString(p) : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** A top-level or first-found numeric field of a flat JSON line; -1 if absent. */
+    static double num(String json, String key) {
+        if (json == null) {
+            return -1;
+        }
+        Matcher m = Pattern.compile("\"" + Pattern.quote(key) + "\":(-?[0-9.]+)").matcher(json);
+        return m.find() ? Double.parseDouble(m.group(1)) : -1;
+    }
+
+    static String str(String json, String key) {
+        if (json == null) {
+            return null;
+        }
+        Matcher m = Pattern.compile("\"" + Pattern.quote(key) + "\":\"([^\"]*)\"").matcher(json);
+        return m.find() ? m.group(1) : null;
+    }
+}

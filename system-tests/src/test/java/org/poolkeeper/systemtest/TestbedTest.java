@@ -1,0 +1,69 @@
+package org.poolkeeper.systemtest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+
+/** deploy/testbed.sh runs a short testbed, prints a complete report, saves CSV and PNGs and leaves no child JVM. */
+class TestbedTest {
+
+    @Test
+    void shortTestbedReportsEverythingAndLeavesNoOrphans() throws Exception {
+        Path out = Files.createTempDirectory("poolkeeper-testbed");
+        try (Programs.Child run = new Programs.Child(List.of(Programs.root().resolve("deploy/testbed.sh").toString(),
+                "--duration", "15", "--pools", "2", "--pes-per-pool", "10", "--rate", "1000", "--out",
+                out.toString()), "-Xmx256m -XX:+UseSerialGC")) {
+            int exit = run.waitFor(120);
+            for (int i = 0; i < 100 && !String.join("\n", run.stdout).contains("testbed: report, CSV"); i++) {
+                Thread.sleep(20); // the pump may lag the exit by a moment
+            }
+            String report = String.join("\n", run.stdout);
+            assertEquals(0, exit, () -> "testbed failed:\n" + report + "\n" + String.join("\n", run.stderr));
+            for (String op : List.of("Registration", "Re-registration", "Handle Resolution")) {
+                assertTrue(Pattern.compile("(?m)^\\| " + op + " \\| 11,237|^\\| " + op + " \\|").matcher(report)
+                        .find(), () -> op + " row missing:\n" + report);
+            }
+            assertTrue(report.contains("Simulation (RR) | Real System (RR) | Poolkeeper (RR)"), report);
+            assertTrue(report.contains("Simulation (LU) | Real System (LU) | Poolkeeper (LU)"), report);
+            assertTrue(report.contains("| 8,301 |") && report.contains("| 25,033 |"), report);
+            assertTrue(Pattern.compile("(?m)^\\| primary \\(registrar-1\\) \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ MB")
+                    .matcher(report).find(), () -> "CPU/memory missing:\n" + report);
+            assertTrue(Pattern.compile("(?m)^\\| RR \\| max \\| [0-9,]+ \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ \\| 0 \\|")
+                    .matcher(report).find(), () -> "RR latency missing:\n" + report);
+            assertTrue(Pattern.compile("(?m)^\\| LU \\| max \\| [0-9,]+ \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ \\| 0 \\|")
+                    .matcher(report).find(), () -> "LU latency missing:\n" + report);
+            assertTrue(report.contains("- messages/s") && report.contains("- updates/s"), report);
+            assertTrue(report.contains("- final checksum agreement: yes"), report);
+            assertTrue(report.contains("## Result: PASS"), report);
+            assertTrue(report.contains("[  ") || report.contains("s] registrations"), "no progress lines:\n" + report);
+
+            List<String> table = Files.readAllLines(out.resolve("table2.csv"));
+            assertEquals("operation,policy,paper_simulation,paper_real_system,poolkeeper", table.get(0));
+            assertEquals(7, table.size(), table::toString);
+            List<String> series = Files.readAllLines(out.resolve("timeseries.csv"));
+            assertTrue(series.size() > 5, series::toString);
+            int columns = series.get(0).split(",").length;
+            for (String line : series) {
+                assertEquals(columns, line.split(",").length, line);
+            }
+            assertTrue(Files.readAllLines(out.resolve("latency.csv")).size() > 1, "latency.csv empty");
+            for (String png : List.of("latency.png", "cpu.png")) {
+                BufferedImage image = ImageIO.read(out.resolve(png).toFile());
+                assertTrue(image != null && image.getWidth() > 100, png + " is not a PNG");
+            }
+            assertTrue(Files.readString(out.resolve("report.md")).contains("## Result: PASS"));
+        }
+        String marker = out.toString();
+        List<String> left = ProcessHandle.allProcesses()
+                .filter(p -> p.isAlive() && p.info().commandLine().orElse("").contains(marker))
+                .map(p -> p.pid() + " " + p.info().commandLine().orElse("")).toList();
+        assertTrue(left.isEmpty(), () -> "children left running: " + left);
+    }
+}
