@@ -119,4 +119,19 @@ class RegistrarSettingsTest {
         assertFalse(networks.allows(InetAddress.getByName("127.0.0.1")));
         assertTrue(new ClientNetworks(List.of("0.0.0.0/0")).allows(InetAddress.getByName("203.0.113.9")));
     }
+
+    @Test
+    void theMultiHostTemplatesInDeployConfigAreValid() {
+        for (int node = 1; node <= 3; node++) {
+            java.io.File template = new java.io.File("../deploy/config/registrar-" + node + ".conf");
+            assertTrue(template.isFile(), "missing " + template);
+            Config config = RegistrarServer.loadConfig(ConfigFactory.empty(), template);
+            RegistrarSettings s = RegistrarSettings.from(config);
+            assertEquals(0x10000000 + node, s.registrarId());
+            assertEquals("10.0.0." + node, s.host());
+            List<String> seeds = config.getStringList("pekko.cluster.seed-nodes");
+            assertEquals(3, seeds.size(), seeds.toString());
+            assertTrue(seeds.get(0).endsWith("@10.0.0.1:7355"), seeds.toString());
+        }
+    }
 }
