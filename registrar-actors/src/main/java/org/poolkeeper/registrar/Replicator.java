@@ -124,6 +124,8 @@ public final class Replicator extends AbstractBehavior<Object> {
     private final BoundedSourceQueue<Delta> queue;
     private long nextRequestId;
     private long sentBatches;
+    /** Protobuf payload bytes of the update batches sent, summed over peers (Artery's framing not included). */
+    private long sentBytes;
     private long receivedUpdates;
     private long resyncs;
     private boolean overflowed;
@@ -196,6 +198,7 @@ public final class Replicator extends AbstractBehavior<Object> {
             peer.tell(message);
         }
         sentBatches++;
+        sentBytes += (long) message.getSerializedSize() * peers.size(); // memoized: the serializer needs it anyway
         return this;
     }
 
@@ -487,6 +490,7 @@ public final class Replicator extends AbstractBehavior<Object> {
                 .append("\"resyncs\":").append(resyncs).append(',')
                 .append("\"overflows\":").append(overflows).append(',')
                 .append("\"sent_batches\":").append(sentBatches).append(',')
+                .append("\"sent_bytes\":").append(sentBytes).append(',')
                 .append("\"received_updates\":").append(receivedUpdates).append(',')
                 .append("\"owner_checksums\":{");
         boolean first = true;

@@ -40,6 +40,9 @@ class TestbedTest {
             assertTrue(Pattern.compile("(?m)^\\| LU \\| max \\| [0-9,]+ \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ \\| 0 \\|")
                     .matcher(report).find(), () -> "LU latency missing:\n" + report);
             assertTrue(report.contains("- messages/s") && report.contains("- updates/s"), report);
+            java.util.regex.Matcher bytes = Pattern.compile("(?m)^- bytes/s \\(protobuf payload[^:]*: ([0-9]+)$")
+                    .matcher(report);
+            assertTrue(bytes.find() && Long.parseLong(bytes.group(1)) > 0, "measured replication bytes/s:\n" + report);
             assertTrue(report.contains("- final checksum agreement: yes"), report);
             assertTrue(report.contains("## Result: PASS"), report);
             assertTrue(report.contains("[  ") || report.contains("s] registrations"), "no progress lines:\n" + report);

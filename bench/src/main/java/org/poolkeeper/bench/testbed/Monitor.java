@@ -37,6 +37,8 @@ final class Monitor implements Runnable {
     long firstBatches = -1;
     long firstUpdates = -1;
     long lastBatches;
+    long firstBytes;
+    long lastBytes;
     long lastUpdates;
     double firstCounterT;
     double lastCounterT;
@@ -74,8 +76,11 @@ final class Monitor implements Runnable {
                     + Math.max(0, TestbedCommand.num(sb, "sent_batches")));
             long updates = (long) (Math.max(0, TestbedCommand.num(sp, "received_updates"))
                     + Math.max(0, TestbedCommand.num(sb, "received_updates")));
+            long bytes = (long) (Math.max(0, TestbedCommand.num(sp, "sent_bytes"))
+                    + Math.max(0, TestbedCommand.num(sb, "sent_bytes")));
             if (firstBatches < 0) {
                 firstBatches = batches;
+                firstBytes = bytes;
                 firstUpdates = updates;
                 firstCounterT = bed.elapsedNow();
             }
@@ -87,6 +92,7 @@ final class Monitor implements Runnable {
                 }
             }
             lastBatches = batches;
+            lastBytes = bytes;
             lastUpdates = updates;
             lastCounterT = bed.elapsedNow();
             double bps = prevBatches < 0 ? 0 : (batches - prevBatches) / wall;

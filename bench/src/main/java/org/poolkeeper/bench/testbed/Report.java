@@ -187,8 +187,8 @@ final class Report {
         b.append(String.format(Locale.ROOT, "- messages/s (HandleUpdate batches sent, both directions): %.1f%n",
                 batches));
         b.append(String.format(Locale.ROOT, "- updates/s (HandleUpdates received, both directions): %.1f%n", updates));
-        b.append(String.format(Locale.ROOT, "- bytes/s: no byte counter exists in the registrar; estimate at ~100 B "
-                + "per update (reference.conf): ~%.0f B/s%n", updates * 100));
+        b.append(String.format(Locale.ROOT, "- bytes/s (protobuf payload of the update batches, both directions; "
+                + "Artery's framing not included): %.0f%n", (monitor.lastBytes - monitor.firstBytes) / span));
         b.append(String.format(Locale.ROOT, "- checksums equal during the load: %d of %d 1-s samples (the status "
                 + "files are rewritten independently, so deltas in flight show as transient differences)%n",
                 monitor.checksumEqual, monitor.checksumSamples));
