@@ -171,11 +171,10 @@ final class Report {
         for (TestbedCommand.PuPhase ph : phases) {
             for (TestbedCommand.Child c : ph.group()) {
                 String j = c.lastJsonLine();
-                String lat = j == null ? null : j.substring(Math.max(0, j.indexOf("\"latency_us\"")));
                 b.append(String.format(Locale.ROOT, "| %s | %s | %s | %.2f | %.2f | %.2f | %s |%n", c.policy,
                         ph.rate(), fmt(TestbedCommand.num(j, "resolutions") / TestbedCommand.num(j, "duration_s")),
-                        TestbedCommand.num(lat, "p50") / 1000, TestbedCommand.num(lat, "p99") / 1000,
-                        TestbedCommand.num(lat, "p999") / 1000, fmt(TestbedCommand.num(j, "errors"))));
+                        TestbedCommand.num(j, "latency_us.p50") / 1000, TestbedCommand.num(j, "latency_us.p99") / 1000,
+                        TestbedCommand.num(j, "latency_us.p999") / 1000, fmt(TestbedCommand.num(j, "errors"))));
             }
         }
         b.append("\nLatency over time: latency.png / latency.csv (per-5 s p50 and p99 from pu-sim progress; a phase shorter than 5 s gives one point from its summary).\n");
@@ -288,10 +287,9 @@ final class Report {
             String j = c.lastJsonLine();
             if (!any && j != null && TestbedCommand.num(j, "duration_s") > 0) {
                 // a phase shorter than the 5 s progress interval: one point from its summary
-                String l = j.substring(Math.max(0, j.indexOf("\"latency_us\"")));
                 double at = c.startedAt + TestbedCommand.num(j, "duration_s");
-                long p50 = (long) TestbedCommand.num(l, "p50");
-                long p99 = (long) TestbedCommand.num(l, "p99");
+                long p50 = (long) TestbedCommand.num(j, "latency_us.p50");
+                long p99 = (long) TestbedCommand.num(j, "latency_us.p99");
                 lat.append(String.format(Locale.ROOT, "%.1f,%s,%s,%d,%d%n", at, c.name, c.policy, p50, p99));
                 series.computeIfAbsent(c.policy + " p50", k -> new XYSeries(k, true)).add(at, p50 / 1000.0);
                 series.computeIfAbsent(c.policy + " p99", k -> new XYSeries(k, true)).add(at, p99 / 1000.0);

@@ -1,5 +1,8 @@
 package org.poolkeeper.bench.testbed;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -286,15 +289,8 @@ public final class TestbedCommand implements Callable<Integer> {
     }
 
     static String ownerChecksums(String json) {
-        if (json == null) {
-            return "";
-        }
-        int i = json.indexOf("\"owner_checksums\":");
-        if (i < 0) {
-            return "";
-        }
-        int end = json.indexOf('}', i);
-        return json.substring(i + 18, end + 1);
+        JsonNode node = at(json, "owner_checksums");
+        return node == null ? "" : node.toString();
     }
 
     private static String heapUsed(long pid) {
@@ -459,19 +455,40 @@ public final class TestbedCommand implements Callable<Integer> {
     }
 
     /** A top-level or first-found numeric field of a flat JSON line; -1 if absent. */
-    static double num(String json, String key) {
-        if (json == null) {
-            return -1;
-        }
-        Matcher m = Pattern.compile("\"" + Pattern.quote(key) + "\":(-?[0-9.]+)").matcher(json);
-        return m.find() ? Double.parseDouble(m.group(1)) : -1;
-    }
+    private static final ObjectMapper JSON = new ObjectMapper();
 
-    static String str(String json, String key) {
+    /**
+     * The node at a dotted path ({@code "latency_us.p99"}) of a JSON text, or {@code null} if the text is missing,
+     * not (yet completely) written, or lacks the path.
+     */
+    static JsonNode at(String json, String path) {
         if (json == null) {
             return null;
         }
-        Matcher m = Pattern.compile("\"" + Pattern.quote(key) + "\":\"([^\"]*)\"").matcher(json);
-        return m.find() ? m.group(1) : null;
+        JsonNode node;
+        try {
+            node = JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            return null; // e.g. a status file caught while it is being rewritten
+        }
+        for (String key : path.split("\\.")) {
+            if (node == null) {
+                return null;
+            }
+            node = node.get(key);
+        }
+        return node;
+    }
+
+    /** The number at a dotted path, or -1 if absent. */
+    static double num(String json, String path) {
+        JsonNode node = at(json, path);
+        return node != null && node.isNumber() ? node.asDouble() : -1;
+    }
+
+    /** The text at a dotted path, or {@code null} if absent. */
+    static String str(String json, String path) {
+        JsonNode node = at(json, path);
+        return node != null && node.isTextual() ? node.asText() : null;
     }
 }
