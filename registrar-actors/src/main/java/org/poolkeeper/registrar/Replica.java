@@ -356,6 +356,11 @@ public final class Replica implements Consumer<Delta> {
         return gaps;
     }
 
+    /** Whether a writer incarnation of this pool is live or the pool still holds PEs here. */
+    public synchronized boolean tracks(PoolHandle handle) {
+        return order.containsKey(handle);
+    }
+
     /** Forgets the order state of pools that no longer exist here and have no writer (housekeeping). */
     public synchronized void endIncarnation(PoolHandle handle, long epoch) {
         long[] state = order.get(handle);

@@ -155,7 +155,12 @@ class PoolActorTest {
         assertNull(seen.get(4).element());
         assertEquals(1, seen.get(2).element().id());
 
-        // the pool is empty: its actor passivates; the next incarnation has a greater epoch and starts at 1
+        // the pool is empty: its actor passivates (asynchronously: wait until it has stopped, else a register
+        // may still reach this incarnation); the next incarnation has a greater epoch and starts at 1
+        replies.awaitAssert(Duration.ofSeconds(5), () -> {
+            assertTrue(!registrar.node().replica().tracks(handle), "the emptied pool's actor has not stopped");
+            return null;
+        });
         register(handle, 5, 60_000, replies);
         Delta next = deltas.receiveMessage();
         assertEquals(1, next.sequence());
