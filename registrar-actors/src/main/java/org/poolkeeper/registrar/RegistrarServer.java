@@ -76,7 +76,8 @@ public final class RegistrarServer {
                 "pekko.cluster.sharding.number-of-shards", r.getInt("number-of-shards"),
                 "pekko.cluster.roles", List.of(ClusterSettings.role(id)),
                 "pekko.cluster.split-brain-resolver.stable-after",
-                r.getDuration("down-stable-after").toMillis() + " ms");
+                r.getDuration("down-stable-after").toMillis() + " ms",
+                "pekko.cluster.down-removal-margin", r.getDuration("takeover-margin").toMillis() + " ms");
         Config fixedId = ConfigFactory.parseMap(Map.of(RegistrarSettings.PATH + ".registrar-id",
                 Integer.toUnsignedString(id)));
         return fixedId.withFallback(user).withFallback(ConfigFactory.parseMap(derived))

@@ -62,7 +62,7 @@ class RegistrarSettingsTest {
     @Test
     void clusterSettingsCarryTheRegistrarIdAsRoleAndUseTheSplitBrainResolverAndRememberedEntities() {
         Config c = RegistrarServer.loadConfig(ConfigFactory.parseString("""
-                poolkeeper.registrar { registrar-id = 0xB2, down-stable-after = 3 s }
+                poolkeeper.registrar { registrar-id = 0xB2, down-stable-after = 3 s, takeover-margin = 400 ms }
                 """), null);
         assertEquals(List.of("registrar-000000b2"), c.getStringList("pekko.cluster.roles"));
         assertEquals(0xB2, ClusterSettings.registrarId("registrar-000000b2"));
@@ -70,6 +70,7 @@ class RegistrarSettingsTest {
                 c.getString("pekko.cluster.downing-provider-class"));
         assertEquals("keep-majority", c.getString("pekko.cluster.split-brain-resolver.active-strategy"));
         assertEquals(Duration.ofSeconds(3), c.getDuration("pekko.cluster.split-brain-resolver.stable-after"));
+        assertEquals(Duration.ofMillis(400), c.getDuration("pekko.cluster.down-removal-margin"));
         assertTrue(c.getBoolean("pekko.cluster.sharding.remember-entities"));
         assertEquals("ddata", c.getString("pekko.cluster.sharding.remember-entities-store"));
         // a random id is drawn once, so that the role and the node's settings agree
