@@ -30,7 +30,8 @@ import org.poolkeeper.protocol.wire.PoolEntries;
  * <p>Deltas are applied strictly in order per pool: a delta of the current epoch must carry the next sequence
  * number; a delta of a newer epoch must be its first (sequence 1). Anything else is a gap: the delta is
  * dropped and the pool counted in {@link #gaps()}; {@link #applyDelta} reports it, and the {@link Replicator}
- * pulls the pool's table from its writer ({@link #table}, {@link #applyTable}: mark and sweep). A delta of an
+ * pulls the pool's table from its writer ({@link #exportTable}, {@link #nextBlock}, {@link #applyPool},
+ * {@link #sweep}: mark and sweep). A delta of an
  * older epoch, or one already applied, is stale and ignored. Per pool the replica also records its last writer
  * (registrar id), which scopes tables, per-shard audit checksums and takeover.
  *
@@ -142,95 +143,176 @@ public final class Replica implements Consumer<Delta> {
     }
 
     /**
-     * The pools written by {@code writerId} (restricted to {@code shards} when not empty, or to
-     * {@code handles} when not empty), with their order state and full PE state, in blocks of about
-     * {@code maxElementsPerBlock} PEs (a pool is not split).
+     * Where a block-wise export of the pools one writer writes stands ({@link #exportTable}, {@link #nextBlock}).
+     * The list of pools is fixed when the export starts; each pool's state is taken when its block is built (so
+     * a receiver that applies every block as it arrives, between the deltas that reach it in the same order,
+     * stays consistent), except that a pool larger than a block is snapshotted once and sent in parts.
      */
-    public synchronized List<List<PoolEntries>> table(int writerId, Set<Integer> shards, Set<PoolHandle> handles,
-                                                      int numberOfShards, int maxElementsPerBlock) {
-        List<List<PoolEntries>> blocks = new ArrayList<>();
-        List<PoolEntries> block = new ArrayList<>();
-        int inBlock = 0;
-        for (Map.Entry<PoolHandle, long[]> entry : order.entrySet()) {
-            PoolHandle handle = entry.getKey();
-            long[] state = entry.getValue();
-            if ((int) state[2] != writerId || !handles.isEmpty() && !handles.contains(handle)
-                    || !shards.isEmpty() && !shards.contains(shardOf(handle, numberOfShards))) {
-                continue;
-            }
-            PoolEntries.Builder b = PoolEntries.newBuilder().setPoolHandle(WireMapping.poolHandle(handle))
-                    .setOwnerEpoch(state[0]).setLastSequence(state[1]);
-            Pool pool = handlespace.pool(handle);
-            if (pool != null) {
-                b.setPolicyType(pool.policy().code());
-                pool.forEach(e -> b.addElements(WireMapping.replicationEntry(e, pool.policy())));
-            }
-            block.add(b.build());
-            inBlock += b.getElementsCount() + 1;
-            if (inBlock >= maxElementsPerBlock) {
-                blocks.add(block);
-                block = new ArrayList<>();
-                inBlock = 0;
-            }
+    public static final class TableExport {
+        private final int writerId;
+        private final List<PoolHandle> handles;
+        private int next;
+        /** The pool being sent in parts: its header and the entries not sent yet. */
+        private PoolEntries header;
+        private List<PoolElementEntry> rest;
+        private int restOffset;
+
+        private TableExport(int writerId, List<PoolHandle> handles) {
+            this.writerId = writerId;
+            this.handles = handles;
         }
-        blocks.add(block);
-        return blocks;
+
+        /** Whether another block follows. */
+        public boolean hasMore() {
+            return rest != null || next < handles.size();
+        }
     }
 
     /**
-     * Mark and sweep: makes the given pools exactly what the table says (their writer {@code writerId}), and
-     * removes the pools of {@code writerId} within the scope ({@code shards}, {@code handles}, or everything
-     * when both are empty) that the table does not list. A pool this replica knows a newer epoch of is left.
+     * Starts an export of the pools written by {@code writerId} (restricted to {@code shards} when not empty, or
+     * to {@code handles} when not empty), in pool handle order.
+     */
+    public synchronized TableExport exportTable(int writerId, Set<Integer> shards, Set<PoolHandle> handles,
+                                                int numberOfShards) {
+        List<PoolHandle> list = new ArrayList<>();
+        for (Map.Entry<PoolHandle, long[]> entry : order.entrySet()) {
+            PoolHandle handle = entry.getKey();
+            if (inScope(handle, entry.getValue(), writerId, shards, handles, numberOfShards)) {
+                list.add(handle);
+            }
+        }
+        list.sort(null);
+        return new TableExport(writerId, list);
+    }
+
+    private static boolean inScope(PoolHandle handle, long[] state, int writerId, Set<Integer> shards,
+                                   Set<PoolHandle> handles, int numberOfShards) {
+        return (int) state[2] == writerId && (handles.isEmpty() || handles.contains(handle))
+                && (shards.isEmpty() || shards.contains(shardOf(handle, numberOfShards)));
+    }
+
+    /**
+     * The next block of an export: whole pools (with their order state and full PE state, as they are now)
+     * holding at most {@code maxElementsPerBlock} PEs plus pools, or a part of a pool larger than that. A pool
+     * that no longer exists here or changed writer since the export started is left out.
+     */
+    public synchronized List<PoolEntries> nextBlock(TableExport export, int maxElementsPerBlock) {
+        List<PoolEntries> block = new ArrayList<>();
+        int budget = Math.max(2, maxElementsPerBlock);
+        while (budget > 0) {
+            if (export.rest != null) {
+                int n = Math.min(budget, export.rest.size() - export.restOffset);
+                PoolEntries.Builder part = export.header.toBuilder()
+                        .addAllElements(export.rest.subList(export.restOffset, export.restOffset + n));
+                export.restOffset += n;
+                budget -= n;
+                boolean continued = export.restOffset < export.rest.size();
+                block.add(part.setContinued(continued).build());
+                if (!continued) {
+                    export.rest = null;
+                    export.header = null;
+                }
+                continue;
+            }
+            if (export.next >= export.handles.size()) {
+                break;
+            }
+            PoolHandle handle = export.handles.get(export.next);
+            long[] state = order.get(handle);
+            if (state == null || (int) state[2] != export.writerId) {
+                export.next++;
+                continue;
+            }
+            Pool pool = handlespace.pool(handle);
+            int size = pool == null ? 0 : pool.size();
+            if (size + 1 > budget && !block.isEmpty()) {
+                break; // the pool starts the next block
+            }
+            export.next++;
+            PoolEntries.Builder b = PoolEntries.newBuilder().setPoolHandle(WireMapping.poolHandle(handle))
+                    .setOwnerEpoch(state[0]).setLastSequence(state[1]);
+            if (pool != null) {
+                b.setPolicyType(pool.policy().code());
+            }
+            if (size + 1 <= budget) {
+                if (pool != null) {
+                    pool.forEach(e -> b.addElements(WireMapping.replicationEntry(e, pool.policy())));
+                }
+                block.add(b.build());
+                budget -= size + 1;
+            } else {
+                // larger than a block: one snapshot, sent in parts by the branch above
+                List<PoolElementEntry> entries = new ArrayList<>(size);
+                pool.forEach(e -> entries.add(WireMapping.replicationEntry(e, pool.policy())));
+                export.header = b.build();
+                export.rest = entries;
+                export.restOffset = 0;
+                budget--;
+            }
+        }
+        return block;
+    }
+
+    /**
+     * Makes one pool exactly what its writer's table says (mark and sweep within the pool; the parts of a pool
+     * sent in several blocks merged first), unless this replica knows a newer epoch of it.
      *
      * @return the number of PEs added, changed or removed
      */
-    public synchronized int applyTable(int writerId, List<PoolEntries> pools, Set<Integer> shards,
-                                       Set<PoolHandle> handles, int numberOfShards) {
-        int changes = 0;
-        Set<PoolHandle> listed = new HashSet<>();
-        for (PoolEntries entries : pools) {
-            PoolHandle handle = WireMapping.poolHandle(entries.getPoolHandle());
-            listed.add(handle);
-            long[] state = order.get(handle);
-            if (state != null && state[0] > entries.getOwnerEpoch()) {
-                continue;
-            }
-            Map<Integer, ElementSnapshot> wanted = new HashMap<>();
-            for (PoolElementEntry e : entries.getElementsList()) {
-                wanted.put(e.getPeId(), WireMapping.snapshot(e));
-            }
-            Pool pool = handlespace.pool(handle);
-            if (pool != null) {
-                List<Integer> extra = new ArrayList<>();
-                pool.forEach(e -> {
-                    if (!wanted.containsKey(e.id())) {
-                        extra.add(e.id());
-                    }
-                });
-                for (int id : extra) {
-                    handlespace.deregister(handle, id);
-                    changes++;
-                }
-            }
-            for (ElementSnapshot snapshot : wanted.values()) {
-                Pool p = handlespace.pool(handle);
-                PoolElement existing = p == null ? null : p.find(snapshot.id());
-                if (existing == null || !existing.snapshot().equals(snapshot)) {
-                    handlespace.importElement(handle, snapshot);
-                    changes++;
-                }
-            }
-            order.put(handle, new long[] {entries.getOwnerEpoch(), entries.getLastSequence(), writerId});
+    public synchronized int applyPool(int writerId, PoolEntries entries) {
+        PoolHandle handle = WireMapping.poolHandle(entries.getPoolHandle());
+        long[] state = order.get(handle);
+        if (state != null && state[0] > entries.getOwnerEpoch()) {
+            return 0;
         }
+        int changes = 0;
+        Map<Integer, ElementSnapshot> wanted = new HashMap<>();
+        for (PoolElementEntry e : entries.getElementsList()) {
+            wanted.put(e.getPeId(), WireMapping.snapshot(e));
+        }
+        Pool pool = handlespace.pool(handle);
+        if (pool != null) {
+            List<Integer> extra = new ArrayList<>();
+            pool.forEach(e -> {
+                if (!wanted.containsKey(e.id())) {
+                    extra.add(e.id());
+                }
+            });
+            for (int id : extra) {
+                handlespace.deregister(handle, id);
+                changes++;
+            }
+        }
+        for (ElementSnapshot snapshot : wanted.values()) {
+            Pool p = handlespace.pool(handle);
+            PoolElement existing = p == null ? null : p.find(snapshot.id());
+            if (existing == null || !existing.snapshot().equals(snapshot)) {
+                handlespace.importElement(handle, snapshot);
+                changes++;
+            }
+        }
+        order.put(handle, new long[] {entries.getOwnerEpoch(), entries.getLastSequence(), writerId});
+        return changes;
+    }
+
+    /**
+     * The sweep after a table: removes the pools of {@code writerId} within the scope ({@code shards},
+     * {@code handles}, or everything when both are empty) that the table did not list, except those in
+     * {@code keep} (pools whose deltas arrived during the pull: the writer created them after the export began).
+     *
+     * @return the number of PEs removed
+     */
+    public synchronized int sweep(int writerId, Set<PoolHandle> listed, Set<PoolHandle> keep, Set<Integer> shards,
+                                  Set<PoolHandle> handles, int numberOfShards) {
         List<PoolHandle> sweep = new ArrayList<>();
         for (Map.Entry<PoolHandle, long[]> entry : order.entrySet()) {
             PoolHandle handle = entry.getKey();
-            if ((int) entry.getValue()[2] == writerId && !listed.contains(handle)
-                    && (handles.isEmpty() || handles.contains(handle))
-                    && (shards.isEmpty() || shards.contains(shardOf(handle, numberOfShards)))) {
+            if (!listed.contains(handle) && !keep.contains(handle)
+                    && inScope(handle, entry.getValue(), writerId, shards, handles, numberOfShards)) {
                 sweep.add(handle);
             }
         }
+        int changes = 0;
         for (PoolHandle handle : sweep) {
             Pool pool = handlespace.pool(handle);
             if (pool != null) {

@@ -57,8 +57,14 @@ import org.poolkeeper.protocol.wire.ShardChecksum;
  *   every peer gets a batch with {@code resync_required}: it pulls this node's whole table (never silently
  *   behind).</li>
  *   <li><b>In:</b> updates are applied to the {@link Replica} in order; a gap or a new writer epoch makes the
- *   pool's table be pulled from its writer (HandleTableRequest → HandleTableResponse blocks, mark-and-sweep
- *   in {@link Replica#applyTable}).</li>
+ *   pool's table be pulled from its writer.</li>
+ *   <li><b>Tables</b> (resync, audit repair, join) are pulled block by block: the requester asks for the next
+ *   block ({@code cursor} = the previous {@code next_cursor}) only once it has applied the last one, so at most
+ *   one block of {@code max-elements-per-block} PEs per pull is in flight (back-pressure). Each pool is applied
+ *   as its block arrives (a pool larger than a block is one snapshot sent in parts; the deltas of that pool that
+ *   arrive between its parts are held back and applied after it); at the end the writer's pools in scope that
+ *   the table did not list and that got no delta meanwhile are swept ({@link Replica#applyPool},
+ *   {@link Replica#sweep}).</li>
  *   <li><b>Audit:</b> every {@code audit-interval} a {@link Presence} with the per-shard checksums of the pools
  *   this node writes goes to every peer; a shard that mismatches in two presences in a row is pulled.</li>
  *   <li><b>Join:</b> at start the tables of all peers are pulled; {@link #ready()} completes when every peer
@@ -86,20 +92,57 @@ public final class Replicator extends AbstractBehavior<Object> {
     private record MemberEvent(ClusterEvent.MemberEvent event) {
     }
 
-    /** A table pull in progress. */
+    /**
+     * A table pull in progress: one block requested at a time (the next request goes out when a block has been
+     * applied), so a large table never floods the writer, the network or this node.
+     */
     private static final class Pull {
         final int writer;
         final Set<Integer> shards;
         final Set<PoolHandle> handles;
-        final List<PoolEntries> pools = new ArrayList<>();
+        final HandleTableRequest.Builder request;
+        /** Pools the table listed so far. */
+        final Set<PoolHandle> listed = new HashSet<>();
+        /** Pools of the writer whose deltas were applied during the pull: kept by the sweep. */
+        final Set<PoolHandle> touched = new HashSet<>();
+        /** The parts of a pool larger than a block received so far, and the deltas held back for it meanwhile. */
+        PoolEntries.Builder partial;
+        PoolHandle partialHandle;
+        final List<Delta> held = new ArrayList<>();
         final long startedNanos = System.nanoTime();
+        long progressNanos = startedNanos;
+        int blocks;
+        int changes;
 
-        Pull(int writer, Set<Integer> shards, Set<PoolHandle> handles) {
+        Pull(int writer, Set<Integer> shards, Set<PoolHandle> handles, HandleTableRequest.Builder request) {
             this.writer = writer;
             this.shards = shards;
             this.handles = handles;
+            this.request = request;
         }
     }
+
+    /** A table this node sends block by block, each block asked for by the requester. */
+    private static final class Export {
+        final ActorRef<EnrpMessage> peer;
+        final Replica.TableExport table;
+        final int maxElementsPerBlock;
+        /** The cursor the next request carries: the number of blocks sent. */
+        long nextCursor;
+        long usedNanos = System.nanoTime();
+
+        Export(ActorRef<EnrpMessage> peer, Replica.TableExport table, int maxElementsPerBlock) {
+            this.peer = peer;
+            this.table = table;
+            this.maxElementsPerBlock = maxElementsPerBlock;
+        }
+    }
+
+    private record ExportKey(int requester, long requestId) {
+    }
+
+    /** Pulls and exports nobody advanced for this long are dropped (their peer is gone or restarted). */
+    private static final long STALE_NANOS = 10_000_000_000L;
 
     /** @param ready completed once the join pull is done (or timed out); then the node may host pools */
     public static Behavior<Object> create(CompletableFuture<Done> ready) {
@@ -116,6 +159,7 @@ public final class Replicator extends AbstractBehavior<Object> {
     private final Map<Integer, ActorRef<EnrpMessage>> peers = new HashMap<>();
     private Set<ActorRef<EnrpMessage>> listed = Set.of();
     private final Map<Long, Pull> pulls = new HashMap<>();
+    private final Map<ExportKey, Export> exports = new HashMap<>();
     private final Map<PoolHandle, Long> resyncing = new HashMap<>();
     private final Map<Integer, Set<Integer>> lastMismatch = new HashMap<>();
     /** Peers whose initial table has been pulled (join). */
@@ -240,6 +284,9 @@ public final class Replicator extends AbstractBehavior<Object> {
                         e.getMessage());
                 continue;
             }
+            if (!pulls.isEmpty() && duringPulls(delta)) {
+                continue; // held back until its pool's last part arrived
+            }
             if (resyncing.containsKey(delta.poolHandle())) {
                 replica.applyDelta(delta); // in order after the table arrived, else dropped
                 continue;
@@ -291,22 +338,56 @@ public final class Replicator extends AbstractBehavior<Object> {
         }
     }
 
-    private void onTableRequest(HandleTableRequest request) {
-        ActorRef<EnrpMessage> peer = request.getReplyTo().isEmpty() ? peers.get(request.getSenderRegistrarId())
-                : ActorRefResolver.get(getContext().getSystem()).resolveActorRef(request.getReplyTo());
-        if (peer == null) {
-            return; // not known yet: it asks again
+    /**
+     * For a delta arriving while pulls run: holds it back if its pool is being received in parts (its parts are
+     * one snapshot older than the delta), and notes the pools of the pulled writer that are alive.
+     *
+     * @return true if the delta was held back
+     */
+    private boolean duringPulls(Delta delta) {
+        for (Pull pull : pulls.values()) {
+            if (delta.poolHandle().equals(pull.partialHandle)) {
+                pull.held.add(delta);
+                return true;
+            }
+            if (pull.writer == delta.writerRegistrarId()) {
+                pull.touched.add(delta.poolHandle());
+            }
         }
-        Set<PoolHandle> handles = new HashSet<>();
-        request.getPoolHandlesList().forEach(h -> handles.add(WireMapping.poolHandle(h)));
-        int max = request.getMaxElementsPerBlock() == 0 ? settings.maxElementsPerBlock()
-                : Math.min(request.getMaxElementsPerBlock(), settings.maxElementsPerBlock());
-        List<List<PoolEntries>> blocks = replica.table(self, new HashSet<>(request.getShardIdsList()), handles,
-                shards, max);
-        for (int i = 0; i < blocks.size(); i++) {
-            peer.tell(EnrpMessage.newBuilder().setHandleTableResponse(HandleTableResponse.newBuilder()
-                    .setRequestId(request.getRequestId()).addAllPools(blocks.get(i))
-                    .setMoreToSend(i < blocks.size() - 1).setNextCursor(i + 1).setSenderRegistrarId(self)).build());
+        return false;
+    }
+
+    private void onTableRequest(HandleTableRequest request) {
+        ExportKey key = new ExportKey(request.getSenderRegistrarId(), request.getRequestId());
+        Export export;
+        if (request.getCursor() == 0) {
+            ActorRef<EnrpMessage> peer = request.getReplyTo().isEmpty() ? peers.get(request.getSenderRegistrarId())
+                    : ActorRefResolver.get(getContext().getSystem()).resolveActorRef(request.getReplyTo());
+            if (peer == null) {
+                return; // not known yet: it asks again
+            }
+            Set<PoolHandle> handles = new HashSet<>();
+            request.getPoolHandlesList().forEach(h -> handles.add(WireMapping.poolHandle(h)));
+            int max = request.getMaxElementsPerBlock() == 0 ? settings.maxElementsPerBlock()
+                    : Math.min(request.getMaxElementsPerBlock(), settings.maxElementsPerBlock());
+            export = new Export(peer, replica.exportTable(self, new HashSet<>(request.getShardIdsList()), handles,
+                    shards), max);
+            exports.put(key, export);
+        } else {
+            export = exports.get(key);
+            if (export == null || export.nextCursor != request.getCursor()) {
+                return; // unknown or out of order (an old request): the requester's pull times out and retries
+            }
+        }
+        List<PoolEntries> block = replica.nextBlock(export.table, export.maxElementsPerBlock);
+        boolean more = export.table.hasMore();
+        export.nextCursor++;
+        export.peer.tell(EnrpMessage.newBuilder().setHandleTableResponse(HandleTableResponse.newBuilder()
+                .setRequestId(request.getRequestId()).addAllPools(block).setMoreToSend(more)
+                .setNextCursor(export.nextCursor).setSenderRegistrarId(self)).build());
+        export.usedNanos = System.nanoTime();
+        if (!more) {
+            exports.remove(key);
         }
     }
 
@@ -315,21 +396,48 @@ public final class Replicator extends AbstractBehavior<Object> {
         if (pull == null) {
             return;
         }
-        pull.pools.addAll(response.getPoolsList());
+        pull.blocks++;
+        pull.progressNanos = System.nanoTime();
+        for (PoolEntries entries : response.getPoolsList()) {
+            PoolHandle handle = WireMapping.poolHandle(entries.getPoolHandle());
+            pull.listed.add(handle);
+            if (pull.partial != null && handle.equals(pull.partialHandle)) {
+                pull.partial.addAllElements(entries.getElementsList());
+            } else if (entries.getContinued()) {
+                pull.partial = entries.toBuilder();
+                pull.partialHandle = handle;
+            } else {
+                pull.changes += replica.applyPool(pull.writer, entries);
+            }
+            if (!entries.getContinued() && handle.equals(pull.partialHandle)) {
+                pull.changes += replica.applyPool(pull.writer, pull.partial.setContinued(false).build());
+                pull.partial = null;
+                pull.partialHandle = null;
+                pull.held.forEach(replica::applyDelta); // in order after the pool's snapshot, else dropped
+                pull.held.clear();
+            }
+        }
         if (response.getMoreToSend()) {
-            return;
+            ActorRef<EnrpMessage> peer = peers.get(pull.writer);
+            if (peer != null) {
+                peer.tell(EnrpMessage.newBuilder().setHandleTableRequest(
+                        pull.request.setCursor(response.getNextCursor())).build());
+            }
+            return; // a writer that left: the pull goes stale and is dropped
         }
         pulls.remove(response.getRequestId());
-        int changes = replica.applyTable(pull.writer, pull.pools, pull.shards, pull.handles, shards);
+        pull.changes += replica.sweep(pull.writer, pull.listed, pull.touched, pull.shards, pull.handles, shards);
         pull.handles.forEach(resyncing::remove);
-        if (changes > 0 || pull.handles.isEmpty()) {
-            getContext().getLog().debug("table of registrar {}: {} pools, {} changes in {} ms", hex(pull.writer),
-                    pull.pools.size(), changes, (System.nanoTime() - pull.startedNanos) / 1_000_000);
+        if (pull.changes > 0 || pull.handles.isEmpty()) {
+            getContext().getLog().debug("table of registrar {}: {} pools in {} blocks, {} changes in {} ms",
+                    hex(pull.writer), pull.listed.size(), pull.blocks, pull.changes,
+                    (System.nanoTime() - pull.startedNanos) / 1_000_000);
         }
         if (pull.shards.isEmpty() && pull.handles.isEmpty() && joinPending.remove(pull.writer)) {
             joined.add(pull.writer);
-            getContext().getLog().info("join: pulled the table of registrar {} ({} pools) in {} ms",
-                    hex(pull.writer), pull.pools.size(), (System.nanoTime() - pull.startedNanos) / 1_000_000);
+            getContext().getLog().info("join: pulled the table of registrar {} ({} pools, {} PEs, {} blocks) in {} ms",
+                    hex(pull.writer), pull.listed.size(), replica.elementCount(), pull.blocks,
+                    (System.nanoTime() - pull.startedNanos) / 1_000_000);
             if (joinPending.isEmpty()) {
                 ready.complete(Done.getInstance());
             }
@@ -344,12 +452,12 @@ public final class Replicator extends AbstractBehavior<Object> {
         }
         resyncs++;
         long id = ++nextRequestId;
-        pulls.put(id, new Pull(writer, shardIds, handles));
         HandleTableRequest.Builder b = HandleTableRequest.newBuilder().setSenderRegistrarId(self).setRequestId(id)
                 .addAllShardIds(shardIds).setMaxElementsPerBlock(settings.maxElementsPerBlock())
                 .setReplyTo(ActorRefResolver.get(getContext().getSystem())
                         .toSerializationFormat(getContext().getSelf()));
         handles.forEach(h -> b.addPoolHandles(WireMapping.poolHandle(h)));
+        pulls.put(id, new Pull(writer, shardIds, handles, b));
         peer.tell(EnrpMessage.newBuilder().setHandleTableRequest(b).build());
     }
 
@@ -433,14 +541,21 @@ public final class Replicator extends AbstractBehavior<Object> {
         EnrpMessage presence = EnrpMessage.newBuilder().setPresence(p).build();
         peers.values().forEach(peer -> peer.tell(presence));
         // forget resyncs and pulls nobody answered (writer gone): the audit catches what they missed
-        long stale = System.nanoTime() - 10_000_000_000L;
+        long stale = System.nanoTime() - STALE_NANOS;
         resyncing.values().removeIf(t -> t < stale);
-        pulls.values().removeIf(pull -> pull.startedNanos < stale);
+        pulls.values().removeIf(pull -> {
+            if (pull.progressNanos >= stale) {
+                return false;
+            }
+            pull.held.forEach(replica::applyDelta);
+            return true;
+        });
+        exports.values().removeIf(export -> export.usedNanos < stale);
         // joins whose peer did not answer yet: ask again
         long retry = System.nanoTime() - 1_000_000_000L;
         for (int id : joinPending) {
             if (pulls.values().stream().noneMatch(pull -> pull.writer == id && pull.shards.isEmpty()
-                    && pull.handles.isEmpty() && pull.startedNanos > retry)) {
+                    && pull.handles.isEmpty() && pull.progressNanos > retry)) {
                 pull(id, Set.of(), Set.of());
             }
         }

@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.poolkeeper.handlespace.AddressBlock;
 import org.poolkeeper.handlespace.ElementSnapshot;
@@ -14,6 +18,7 @@ import org.poolkeeper.handlespace.PolicyType;
 import org.poolkeeper.handlespace.PoolHandle;
 import org.poolkeeper.handlespace.TransportKind;
 import org.poolkeeper.protocol.wire.ErrorCause;
+import org.poolkeeper.protocol.wire.PoolEntries;
 
 /** The node's replica applies deltas strictly in order per pool and resolves from what it holds. */
 class ReplicaTest {
@@ -85,11 +90,24 @@ class ReplicaTest {
                 element(4), Delta.Reason.REGISTRATION, 1)));
         assertEquals(1, replica.writerOf(gone));
 
-        var blocks = writer.table(1, java.util.Set.of(), java.util.Set.of(), 100, 2);
-        assertEquals(2, blocks.size(), "a block ends once it holds max-elements-per-block");
-        var all = new java.util.ArrayList<org.poolkeeper.protocol.wire.PoolEntries>();
-        blocks.forEach(all::addAll);
-        replica.applyTable(1, all, java.util.Set.of(), java.util.Set.of(), 100);
+        // two pools of the writer (POOL with 3 PEs, an empty one) in blocks of at most 4 PEs + pools
+        PoolHandle empty = PoolHandle.of("an-empty-pool");
+        writer.beginIncarnation(empty);
+        Replica.TableExport export = writer.exportTable(1, Set.of(), Set.of(), 100);
+        List<PoolEntries> table = new ArrayList<>(writer.nextBlock(export, 4));
+        assertEquals(List.of("an-empty-pool"), table.stream().map(p -> p.getPoolHandle().toStringUtf8()).toList(),
+                "a pool that does not fit whole starts the next block");
+        assertTrue(export.hasMore());
+        table.addAll(writer.nextBlock(export, 4));
+        assertEquals(List.of("an-empty-pool", "replica"), table.stream()
+                .map(p -> p.getPoolHandle().toStringUtf8()).toList(), "whole pools in handle order");
+        assertFalse(export.hasMore());
+        Set<PoolHandle> listed = new HashSet<>();
+        for (PoolEntries pool : table) {
+            replica.applyPool(1, pool);
+            listed.add(WireMapping.poolHandle(pool.getPoolHandle()));
+        }
+        replica.sweep(1, listed, Set.of(), Set.of(), Set.of(), 100);
         assertTrue(replica.contains(POOL, 2) && replica.contains(POOL, 3));
         assertFalse(replica.contains(gone, 4), "a pool of the writer missing from its table is swept");
         assertEquals(writer.checksum(), replica.checksum());
@@ -97,5 +115,43 @@ class ReplicaTest {
         // the next delta of the writer's epoch applies in order after the table
         assertEquals(Replica.Applied.APPLIED, replica.applyDelta(add(epoch, 4, 5)));
         assertEquals(Replica.Applied.STALE, replica.applyDelta(add(epoch, 2, 2)));
+    }
+
+    @Test
+    void aPoolLargerThanABlockIsSentInPartsOfOneSnapshotAndTheSweepKeepsPoolsThatGotDeltas() {
+        Replica writer = new Replica(HandlespaceConfig.DEFAULTS, 1, () -> now[0]);
+        writer.localWriterId(1);
+        long epoch = writer.beginIncarnation(POOL);
+        for (int id = 1; id <= 25; id++) {
+            writer.accept(add(epoch, id, id));
+        }
+        Replica.TableExport export = writer.exportTable(1, Set.of(), Set.of(), 100);
+        List<List<PoolEntries>> blocks = new ArrayList<>();
+        blocks.add(writer.nextBlock(export, 10));
+        writer.accept(add(epoch, 26, 26)); // after the snapshot: the parts do not carry it, its delta does
+        while (export.hasMore()) {
+            blocks.add(writer.nextBlock(export, 10));
+        }
+        assertEquals(3, blocks.size());
+        List<Integer> sizes = blocks.stream().map(b -> b.get(0).getElementsCount()).toList();
+        assertEquals(List.of(9, 10, 6), sizes, "at most 10 PEs + pools per block");
+        assertEquals(List.of(true, true, false), blocks.stream().map(b -> b.get(0).getContinued()).toList());
+        assertTrue(blocks.stream().allMatch(b -> b.get(0).getLastSequence() == 25), "one snapshot");
+
+        // the receiver merges the parts, applies the pool, then the delta held back meanwhile
+        PoolEntries.Builder merged = blocks.get(0).get(0).toBuilder();
+        blocks.subList(1, 3).forEach(b -> merged.addAllElements(b.get(0).getElementsList()));
+        assertEquals(25, replica.applyPool(1, merged.build()));
+        assertEquals(Replica.Applied.APPLIED, replica.applyDelta(add(epoch, 26, 26)));
+        assertEquals(writer.checksum(), replica.checksum());
+
+        // a pool of the writer not in the table is swept, unless a delta of it arrived during the pull
+        PoolHandle late = PoolHandle.of("created-during-the-pull");
+        replica.applyDelta(new Delta(late, 9, 1, Delta.Action.ADD, 7, element(7), Delta.Reason.REGISTRATION, 1));
+        replica.sweep(1, Set.of(POOL), Set.of(late), Set.of(), Set.of(), 100);
+        assertTrue(replica.contains(late, 7));
+        replica.sweep(1, Set.of(POOL), Set.of(), Set.of(), Set.of(), 100);
+        assertFalse(replica.contains(late, 7));
+        assertTrue(replica.contains(POOL, 26));
     }
 }

@@ -40,6 +40,8 @@ class RegistrarClusterTest {
             "poolkeeper.registrar.max-hres-items=128",
             "poolkeeper.registrar.keep-alive-interval=1s",
             "poolkeeper.registrar.keep-alive-timeout=1s",
+            // tables in many blocks, pools of 100 PEs in parts: exercises the block-by-block pulls
+            "poolkeeper.registrar.replication.max-elements-per-block=50",
     };
 
     static RegistrarProcess[] startCluster() throws Exception {
