@@ -5,8 +5,10 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -123,7 +125,9 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         private final long keepAliveTimeoutNanos = settings.keepAliveTimeout().toNanos();
         private ActorRef<PoolActor.Reply> self;
         private int inFlight;
-        private int pendingRegistrations;
+        /** Registrations sent to PoolActors and not answered yet, per PE (a PE may re-register meanwhile). */
+        private final Map<PeKey, Integer> pendingRegistrations = new HashMap<>();
+        private int pendingCount;
         private long keepAliveRequestId;
 
         Logic() {
@@ -169,13 +173,17 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         @Override
         public void postStop() {
             // the connection is gone: its PEs go, after the grace (the PoolActor ignores the drop for a PE that
-            // registered through another session meanwhile)
-            if (pes.isEmpty()) {
+            // registered through another session meanwhile). PEs whose registration is still on its way go
+            // too: their drop reaches the PoolActor after the registration (same sender, same entity), and a
+            // client that lost the connection before the ack re-registers (possibly elsewhere) anyway.
+            if (pes.isEmpty() && pendingRegistrations.isEmpty()) {
                 return;
             }
-            Map<PeKey, KeepAliveState> lost = Map.copyOf(pes);
+            Set<PeKey> lost = new HashSet<>(pes.keySet());
+            lost.addAll(pendingRegistrations.keySet());
             pes.clear();
-            Runnable drop = () -> lost.keySet().forEach(k -> drop(k, Delta.Reason.CONNECTION_LOST));
+            pendingRegistrations.clear();
+            Runnable drop = () -> lost.forEach(k -> drop(k, Delta.Reason.CONNECTION_LOST));
             Duration grace = settings.connectionLossGrace();
             if (grace.isZero()) {
                 drop.run();
@@ -282,13 +290,14 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 return;
             }
             if (!pes.containsKey(new PeKey(h, r.getPeId()))
-                    && pes.size() + pendingRegistrations >= settings.maxPesPerConnection()) {
+                    && pes.size() + pendingCount >= settings.maxPesPerConnection()) {
                 send(registrationResponse(r.getRequestId(), r.getPoolHandle(), r.getPeId(),
                         ErrorCause.ERROR_CAUSE_LACK_OF_RESOURCES));
                 return;
             }
             inFlight++;
-            pendingRegistrations++;
+            pendingCount++;
+            pendingRegistrations.merge(new PeKey(h, r.getPeId()), 1, Integer::sum);
             tell(h, new PoolActor.Register(r.getPeId(), policy, addresses, (int) life, node.registrarId(),
                     r.getRequestId(), self));
         }
@@ -341,7 +350,9 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         private void onReply(PoolActor.Reply reply) {
             if (reply instanceof PoolActor.Registered r) {
                 inFlight--;
-                pendingRegistrations--;
+                pendingCount--;
+                pendingRegistrations.computeIfPresent(new PeKey(r.poolHandle(), r.peId()),
+                        (k, n) -> n == 1 ? null : n - 1);
                 if (r.status() == Status.ADDED || r.status() == Status.UPDATED) {
                     pes.computeIfAbsent(new PeKey(r.poolHandle(), r.peId()),
                             k -> new KeepAliveState(WireMapping.poolHandle(k.handle())));

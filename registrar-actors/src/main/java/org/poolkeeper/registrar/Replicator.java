@@ -58,9 +58,10 @@ import org.poolkeeper.protocol.wire.ShardChecksum;
  *   behind).</li>
  *   <li><b>In:</b> updates are applied to the {@link Replica} in order; a gap or a new writer epoch makes the
  *   pool's table be pulled from its writer.</li>
- *   <li><b>Tables</b> (resync, audit repair, join) are pulled block by block: the requester asks for the next
- *   block ({@code cursor} = the previous {@code next_cursor}) only once it has applied the last one, so at most
- *   one block of {@code max-elements-per-block} PEs per pull is in flight (back-pressure). Each pool is applied
+ *   <li><b>Tables</b> (resync, audit repair, join) are pulled block by block with credit: the first request asks
+ *   for {@link #BLOCKS_IN_FLIGHT} blocks, and each block the requester has applied asks for one more (by
+ *   {@code cursor}), so at most that many blocks of {@code max-elements-per-block} PEs per pull are in flight
+ *   (back-pressure). Each pool is applied
  *   as its block arrives (a pool larger than a block is one snapshot sent in parts; the deltas of that pool that
  *   arrive between its parts are held back and applied after it); at the end the writer's pools in scope that
  *   the table did not list and that got no delta meanwhile are swept ({@link Replica#applyPool},
@@ -93,8 +94,9 @@ public final class Replicator extends AbstractBehavior<Object> {
     }
 
     /**
-     * A table pull in progress: one block requested at a time (the next request goes out when a block has been
-     * applied), so a large table never floods the writer, the network or this node.
+     * A table pull in progress: at most {@link #BLOCKS_IN_FLIGHT} blocks requested and not yet applied (one more
+     * is asked for when a block has been applied), so a large table never floods the writer, the network or this
+     * node.
      */
     private static final class Pull {
         final int writer;
@@ -140,6 +142,12 @@ public final class Replicator extends AbstractBehavior<Object> {
 
     private record ExportKey(int requester, long requestId) {
     }
+
+    /**
+     * Blocks of one table pull in flight: enough to hide a round trip between registrars behind the applying of
+     * the blocks already received, few enough (4 × max-elements-per-block PEs) to bound what a pull buffers.
+     */
+    private static final int BLOCKS_IN_FLIGHT = 4;
 
     /** Pulls and exports nobody advanced for this long are dropped (their peer is gone or restarted). */
     private static final long STALE_NANOS = 10_000_000_000L;
@@ -379,12 +387,16 @@ public final class Replicator extends AbstractBehavior<Object> {
                 return; // unknown or out of order (an old request): the requester's pull times out and retries
             }
         }
-        List<PoolEntries> block = replica.nextBlock(export.table, export.maxElementsPerBlock);
-        boolean more = export.table.hasMore();
-        export.nextCursor++;
-        export.peer.tell(EnrpMessage.newBuilder().setHandleTableResponse(HandleTableResponse.newBuilder()
-                .setRequestId(request.getRequestId()).addAllPools(block).setMoreToSend(more)
-                .setNextCursor(export.nextCursor).setSenderRegistrarId(self)).build());
+        int count = Math.max(1, Math.min(BLOCKS_IN_FLIGHT, request.getBlocks()));
+        boolean more = true;
+        for (int i = 0; i < count && more; i++) {
+            List<PoolEntries> block = replica.nextBlock(export.table, export.maxElementsPerBlock);
+            more = export.table.hasMore();
+            export.nextCursor++;
+            export.peer.tell(EnrpMessage.newBuilder().setHandleTableResponse(HandleTableResponse.newBuilder()
+                    .setRequestId(request.getRequestId()).addAllPools(block).setMoreToSend(more)
+                    .setNextCursor(export.nextCursor).setSenderRegistrarId(self)).build());
+        }
         export.usedNanos = System.nanoTime();
         if (!more) {
             exports.remove(key);
@@ -418,10 +430,12 @@ public final class Replicator extends AbstractBehavior<Object> {
             }
         }
         if (response.getMoreToSend()) {
+            // one block applied: ask for the one after those still in flight (the writer ignores a request
+            // beyond the end of its table)
             ActorRef<EnrpMessage> peer = peers.get(pull.writer);
             if (peer != null) {
-                peer.tell(EnrpMessage.newBuilder().setHandleTableRequest(
-                        pull.request.setCursor(response.getNextCursor())).build());
+                peer.tell(EnrpMessage.newBuilder().setHandleTableRequest(pull.request
+                        .setCursor(response.getNextCursor() + BLOCKS_IN_FLIGHT - 1).setBlocks(1)).build());
             }
             return; // a writer that left: the pull goes stale and is dropped
         }
@@ -458,7 +472,7 @@ public final class Replicator extends AbstractBehavior<Object> {
                         .toSerializationFormat(getContext().getSelf()));
         handles.forEach(h -> b.addPoolHandles(WireMapping.poolHandle(h)));
         pulls.put(id, new Pull(writer, shardIds, handles, b));
-        peer.tell(EnrpMessage.newBuilder().setHandleTableRequest(b).build());
+        peer.tell(EnrpMessage.newBuilder().setHandleTableRequest(b.setBlocks(BLOCKS_IN_FLIGHT)).build());
     }
 
     // ------------------------------------------------------------------ membership

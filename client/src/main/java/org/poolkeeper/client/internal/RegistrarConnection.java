@@ -80,7 +80,16 @@ public final class RegistrarConnection {
 
     /** Closes the connection (after what is queued has been sent). */
     public void close() {
-        open = false;
-        queue.complete();
+        synchronized (this) {
+            if (!open) {
+                return; // closed already (by a timeout, the registrar or the session)
+            }
+            open = false;
+        }
+        try {
+            queue.complete();
+        } catch (IllegalStateException streamEnded) {
+            // the connection's stream failed or finished first: nothing left to close
+        }
     }
 }
