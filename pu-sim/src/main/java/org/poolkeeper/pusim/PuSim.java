@@ -31,6 +31,10 @@ public final class PuSim implements Callable<Integer> {
             description = "Registrars to use, in fail-over order.")
     String registrars;
 
+    @Option(names = "--spread", description = "Spread the pool users over the registrars: user i starts at "
+            + "registrar i mod n and fails over to the next ones (default: every user starts at the first).")
+    boolean spread;
+
     @Option(names = "--pools", defaultValue = "10", description = "Resolve <prefix>0 ... <prefix><P-1> (default: ${DEFAULT-VALUE}).")
     int pools;
 
@@ -126,9 +130,13 @@ public final class PuSim implements Callable<Integer> {
         ActorSystem<PuSimulator.Command> system = null;
         long start = System.nanoTime();
         try {
-            ClientSettings settings = ClientSettings.of(options.registrars()).withCacheStaleTimeout(options.cacheStale());
+            List<RegistrarAddress> registrars = options.registrars();
             for (int i = 0; i < options.pus(); i++) {
-                clients.add(PoolUserClient.create(base, settings));
+                int first = spread ? i % registrars.size() : 0;
+                List<RegistrarAddress> order = new ArrayList<>(registrars.subList(first, registrars.size()));
+                order.addAll(registrars.subList(0, first));
+                clients.add(PoolUserClient.create(base,
+                        ClientSettings.of(order).withCacheStaleTimeout(options.cacheStale())));
             }
             system = ActorSystem.create(PuSimulator.create(options, clients, stats, finished), "pu-sim", config);
             finished.get(options.duration().toMillis() + 30_000, TimeUnit.MILLISECONDS);

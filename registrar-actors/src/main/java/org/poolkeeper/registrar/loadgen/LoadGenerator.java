@@ -53,8 +53,10 @@ public final class LoadGenerator implements Callable<Integer> {
     @Option(names = "--host", description = "Registrar host (default 127.0.0.1).")
     String host = "127.0.0.1";
 
-    @Option(names = "--port", required = true, description = "Registrar ASAP port.")
-    int port;
+    @Option(names = "--port", required = true, split = ",", paramLabel = "PORT[,PORT...]",
+            description = "Registrar ASAP port; several (a cluster's registrars on --host): the connections are "
+                    + "spread over them round robin, the setup registrations go to the first.")
+    List<Integer> ports;
 
     @Option(names = "--mode", description = "resolve or register (default resolve).")
     String mode = "resolve";
@@ -108,16 +110,16 @@ public final class LoadGenerator implements Callable<Integer> {
             default -> throw new CommandLine.ParameterException(new CommandLine(this), "--mode resolve|register");
         };
         int policyCode = (int) Long.decode(policy).longValue();
-        InetSocketAddress address = new InetSocketAddress(host, port);
+        List<InetSocketAddress> addresses = ports.stream().map(p -> new InetSocketAddress(host, p)).toList();
         Connection setup = null;
         if (!register) {
-            setup = new Connection(address, -1, false, policyCode, 1024);
+            setup = new Connection(addresses.get(0), -1, false, policyCode, 1024);
             setup.start();
             setup.registerAll(pools, pesPerPool, policyCode);
         }
         List<Connection> list = new ArrayList<>();
         for (int i = 0; i < connections; i++) {
-            list.add(new Connection(address, i, register, policyCode, inFlight));
+            list.add(new Connection(addresses.get(i % addresses.size()), i, register, policyCode, inFlight));
         }
         list.forEach(Connection::start);
         Thread.sleep(warmupSeconds * 1000L);
@@ -132,9 +134,9 @@ public final class LoadGenerator implements Callable<Integer> {
         Histogram h = recorder.getIntervalHistogram();
         running = false;
         double perSecond = done * 1e9 / elapsed;
-        System.out.printf(Locale.ROOT, "loadgen mode=%s connections=%d in-flight=%d rate=%s: %.0f %s/s, "
+        System.out.printf(Locale.ROOT, "loadgen mode=%s registrars=%d connections=%d in-flight=%d rate=%s: %.0f %s/s, "
                         + "latency us p50=%d p90=%d p99=%d p99.9=%d max=%d, failed=%d%n",
-                mode, connections, inFlight, rate == 0 ? "max" : String.format(Locale.ROOT, "%.0f", rate),
+                mode, addresses.size(), connections, inFlight, rate == 0 ? "max" : String.format(Locale.ROOT, "%.0f", rate),
                 perSecond, register ? "registrations" : "resolutions",
                 h.getValueAtPercentile(50) / 1000, h.getValueAtPercentile(90) / 1000,
                 h.getValueAtPercentile(99) / 1000, h.getValueAtPercentile(99.9) / 1000, h.getMaxValue() / 1000,
