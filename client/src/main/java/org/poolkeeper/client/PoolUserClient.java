@@ -23,8 +23,8 @@ import org.poolkeeper.protocol.wire.PoolElementEntry;
 /**
  * The pool user side: resolve a pool handle into pool elements (in the order the pool's policy chose
  * them), optionally from a cache that is trusted for {@link ClientSettings#cacheStaleTimeout()}, and report
- * unreachable pool elements. Requests fail over to the next registrar when the connection is lost or a
- * registrar does not answer in time.
+ * unreachable pool elements. A request that is not answered in time is tried again (on the next registrar
+ * once the connection is lost, or the registrar sent nothing at all for a request timeout and counts as lost).
  *
  * <p>Thread-safe; one instance can serve many threads. Asynchronous methods never block; the
  * {@code *Blocking} conveniences wait and throw the {@link PoolkeeperException} subtypes directly.

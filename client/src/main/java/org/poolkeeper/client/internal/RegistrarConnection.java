@@ -29,6 +29,8 @@ public final class RegistrarConnection {
     private final RegistrarAddress address;
     private final BoundedSourceQueue<AsapMessage> queue;
     private volatile boolean open = true;
+    /** When the registrar last sent anything on this connection (System.nanoTime()). */
+    private volatile long lastReceivedNanos = System.nanoTime();
 
     private RegistrarConnection(RegistrarAddress address, BoundedSourceQueue<AsapMessage> queue) {
         this.address = address;
@@ -48,16 +50,19 @@ public final class RegistrarConnection {
                         List.of(), false, Optional.of(connectTimeout), Optional.empty());
         Flow<AsapMessage, Decoded<AsapMessage>, CompletionStage<Tcp.OutgoingConnection>> framed =
                 TcpFraming.asap(maxFrameLength).join(tcp, Keep.right());
+        RegistrarConnection[] holder = new RegistrarConnection[1]; // set before anything can arrive
         Pair<Pair<BoundedSourceQueue<AsapMessage>, CompletionStage<Tcp.OutgoingConnection>>, CompletionStage<Done>> m =
                 Source.<AsapMessage>queue(sendBuffer)
                         .viaMat(framed, Keep.both())
                         .toMat(Sink.foreach(decoded -> {
+                            holder[0].lastReceivedNanos = System.nanoTime();
                             if (decoded instanceof Decoded.Ok<AsapMessage> ok) {
                                 inbound.accept(ok.message());
                             }
                         }), Keep.both())
                         .run(system);
         RegistrarConnection connection = new RegistrarConnection(address, m.first().first());
+        holder[0] = connection;
         m.second().whenComplete((done, error) -> {
             connection.open = false;
             closed.accept(connection);
@@ -67,6 +72,11 @@ public final class RegistrarConnection {
 
     public RegistrarAddress address() {
         return address;
+    }
+
+    /** When the registrar last sent anything on this connection ({@link System#nanoTime()}). */
+    public long lastReceivedNanos() {
+        return lastReceivedNanos;
     }
 
     public boolean isOpen() {

@@ -23,7 +23,9 @@ import org.poolkeeper.protocol.wire.RegistrarEndpoint;
 /**
  * A client's link to "a registrar": one connection at a time, requests matched to responses by request
  * id, a timeout per request, and fail-over to the next known registrar when the connection is lost or a
- * request times out. Registrars named in ServerAnnounce messages join the list. Thread-safe.
+ * request times out on a connection the registrar sent nothing on since the request (a timed-out request on a
+ * connection that still carries answers only fails). Registrars named in ServerAnnounce messages join the
+ * list. Thread-safe.
  */
 public final class RegistrarSession implements AutoCloseable {
     /** What the owner of a session hears about. Called on stream or scheduler threads. */
@@ -278,8 +280,12 @@ public final class RegistrarSession implements AutoCloseable {
             }
             p.future().completeExceptionally(new RegistrarTimeoutException(
                     "registrar " + p.connection().address() + " did not answer within " + settings.requestTimeout()));
-            if (connection == p.connection()) {
-                p.connection().close(); // a registrar that stops answering counts as lost: fail over
+            // a registrar that sent nothing at all since the request counts as lost: fail over. One that answers
+            // other requests meanwhile is alive and only slow with this one (e.g. a pool whose writer just died
+            // and is being taken over): closing would make it drop every PE registered through this connection.
+            long sentNanos = p.deadlineNanos() - settings.requestTimeout().toNanos();
+            if (connection == p.connection() && p.connection().lastReceivedNanos() - sentNanos < 0) {
+                p.connection().close();
             }
             return true;
         });
