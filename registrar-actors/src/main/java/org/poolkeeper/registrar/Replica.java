@@ -46,6 +46,8 @@ public final class Replica implements Consumer<Delta> {
     private final AtomicLong epochSource = new AtomicLong();
     private final PoolElement[] scratch = new PoolElement[HandlespaceConfig.HANDLE_RESOLUTION_ITEMS_CAP];
     private long gaps;
+    /** Wall-clock time of the last change of the replica's content (ms since the epoch), for status reports. */
+    private long lastChangeMillis;
 
     private int localWriterId;
 
@@ -126,6 +128,7 @@ public final class Replica implements Consumer<Delta> {
             case ADD, UPDATE -> handlespace.importElement(handle, delta.element());
             case REMOVE -> handlespace.deregister(handle, delta.peId());
         }
+        lastChangeMillis = System.currentTimeMillis();
         return result;
     }
 
@@ -292,6 +295,9 @@ public final class Replica implements Consumer<Delta> {
             }
         }
         order.put(handle, new long[] {entries.getOwnerEpoch(), entries.getLastSequence(), writerId});
+        if (changes > 0) {
+            lastChangeMillis = System.currentTimeMillis();
+        }
         return changes;
     }
 
@@ -324,6 +330,9 @@ public final class Replica implements Consumer<Delta> {
                 }
             }
             order.remove(handle);
+        }
+        if (changes > 0) {
+            lastChangeMillis = System.currentTimeMillis();
         }
         return changes;
     }
@@ -436,6 +445,11 @@ public final class Replica implements Consumer<Delta> {
     /** Deltas dropped because they were out of order. */
     public synchronized long gaps() {
         return gaps;
+    }
+
+    /** When the replica's content last changed (wall clock, ms since the epoch; 0 if never). */
+    public synchronized long lastChangeMillis() {
+        return lastChangeMillis;
     }
 
     /** Whether a writer incarnation of this pool is live or the pool still holds PEs here. */

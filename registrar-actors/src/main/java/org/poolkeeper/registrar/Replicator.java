@@ -616,6 +616,7 @@ public final class Replicator extends AbstractBehavior<Object> {
                 .append("\"pools\":").append(replica.poolCount()).append(',')
                 .append("\"checksum\":\"").append(Long.toHexString(replica.checksum())).append("\",")
                 .append("\"gaps\":").append(replica.gaps()).append(',')
+                .append("\"last_change_ms\":").append(replica.lastChangeMillis()).append(',')
                 .append("\"resyncs\":").append(resyncs).append(',')
                 .append("\"overflows\":").append(overflows).append(',')
                 .append("\"sent_batches\":").append(sentBatches).append(',')
