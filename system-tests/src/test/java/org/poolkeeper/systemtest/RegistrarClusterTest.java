@@ -147,6 +147,8 @@ class RegistrarClusterTest {
         List<String> tiny = new ArrayList<>(List.of(SETTINGS));
         tiny.add("poolkeeper.registrar.replication.buffer-size=1");
         tiny.add("poolkeeper.registrar.replication.batch-size=1");
+        // and resolutions answered by the pools' actors, half of them on the other JVM
+        tiny.add("poolkeeper.registrar.resolution-mode=owner");
         String[] settings = tiny.toArray(String[]::new);
         try (RegistrarProcess a = RegistrarProcess.start(A, List.of(), settings);
              RegistrarProcess b = RegistrarProcess.start(B, List.of(a.cluster()), settings);
@@ -167,6 +169,26 @@ class RegistrarClusterTest {
                     a.status().get("resyncs").asLong());
             assertTrue(a.status().get("overflows").asLong() + b.status().get("overflows").asLong() > 0,
                     "the buffer never overflowed: the test proves nothing");
+
+            // owner mode: every pool answers with all its PEs through either node, and one round-robin state per
+            // pool serves both nodes (consecutive picks through A and B alternately are all different)
+            try (PoolUserClient puA = PoolUserClient.create(ClientSettings.of(a.asap()));
+                 PoolUserClient puB = PoolUserClient.create(ClientSettings.of(b.asap()))) {
+                for (int p = 0; p < 30; p++) {
+                    assertEquals(100, resolve(puA, "overflow-" + p).size());
+                    assertEquals(100, resolve(puB, "overflow-" + p).size());
+                }
+                for (int i = 0; i < 10; i++) {
+                    pe.registerBlocking(PoolElementSpec.builder("owner-rr", Policy.ROUND_ROBIN)
+                            .address(new InetSocketAddress("127.0.0.1", 9000 + i))
+                            .registrationLife(Duration.ofSeconds(60)).autoReregister(false).build());
+                }
+                Set<Integer> picks = new HashSet<>();
+                for (int i = 0; i < 10; i++) {
+                    picks.add(((i & 1) == 0 ? puA : puB).resolveBlocking("owner-rr", 1).get(0).peId());
+                }
+                assertEquals(10, picks.size(), "picks through A and B share one round robin: " + picks);
+            }
         }
     }
 
