@@ -21,7 +21,9 @@ import picocli.CommandLine.Option;
 /**
  * pe-sim: a load generator of simulated pool elements. Each pool element is an actor that registers,
  * re-registers on its own randomized interval, answers keep-alives through the client library, and leaves
- * (or crashes) as the options say. The last stdout line is a JSON summary.
+ * (or crashes) as the options say. With {@code --hold} the PEs stay registered, answering keep-alives but
+ * changing nothing, for a while after the load before they leave, so that registrars can be compared with a
+ * populated handlespace. The last stdout line is a JSON summary.
  */
 @Command(name = "pe-sim", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Simulated pool elements registering with Poolkeeper registrars. Progress on stderr every 5 s;"
@@ -74,6 +76,17 @@ public final class PeSim implements Callable<Integer> {
             description = "Run time in seconds (default: ${DEFAULT-VALUE}).")
     double durationSeconds;
 
+    @Option(names = "--hold", defaultValue = "0", paramLabel = "S",
+            description = "After --duration, keep the registered PEs registered for S more seconds, answering"
+                    + " keep-alives but with no registrations, re-registrations, churn, bursts or crashes; then"
+                    + " leave. --life must exceed S plus the longest --rereg-interval (default: ${DEFAULT-VALUE}).")
+    double holdSeconds;
+
+    @Option(names = "--request-timeout", defaultValue = "2000", paramLabel = "MS",
+            description = "How long a registration, re-registration or deregistration waits for the registrar's"
+                    + " answer before it counts as a failure and the client fails over (default: ${DEFAULT-VALUE}).")
+    long requestTimeoutMs;
+
     @Option(names = "--seed", defaultValue = "1", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -118,8 +131,15 @@ public final class PeSim implements Callable<Integer> {
         SimulatorCommand.require(crashFraction >= 0 && crashFraction <= 1, "--crash-fraction must be between 0 and 1");
         SimulatorCommand.require(connections >= 1, "--connections must be at least 1");
         SimulatorCommand.require(durationSeconds > 0, "--duration must be positive");
+        SimulatorCommand.require(holdSeconds >= 0, "--hold must not be negative");
+        SimulatorCommand.require(requestTimeoutMs >= 1, "--request-timeout must be at least 1 ms");
+        long holdMs = (long) (holdSeconds * 1000);
+        // a PE last re-registered up to one interval before the hold began; the registrar drops it a life later
+        SimulatorCommand.require(holdMs == 0 || lifeMs > holdMs + max, "--life (" + lifeMs + " ms) must exceed --hold"
+                + " plus the longest --rereg-interval (" + (holdMs + max) + " ms), or the PEs expire during the hold");
         return new PeSimOptions(addresses, pools, pesPerPool, poolPrefix, chosen, min, max, lifeMs, churn, burstCount,
-                burstEvery, crashFraction, connections, Duration.ofMillis((long) (durationSeconds * 1000)), seed);
+                burstEvery, crashFraction, connections, Duration.ofMillis((long) (durationSeconds * 1000)),
+                Duration.ofMillis(holdMs), Duration.ofMillis(requestTimeoutMs), seed);
     }
 
     @Override
@@ -145,16 +165,18 @@ public final class PeSim implements Callable<Integer> {
             base = ActorSystem.create(org.apache.pekko.actor.typed.javadsl.Behaviors.empty(),
                     "pe-sim-clients", SimulatorCommand.quietConfig());
             for (int i = 0; i < options.connections(); i++) {
-                clients.add(PoolElementClient.create(base, ClientSettings.of(options.registrars())));
+                clients.add(PoolElementClient.create(base, ClientSettings.of(options.registrars())
+                        .withRequestTimeout(options.requestTimeout())));
             }
             system = ActorSystem.create(PeSimulator.create(options, clients, stats, finished), "pe-sim",
                     SimulatorCommand.quietConfig());
-            finished.get(options.duration().toMillis() + 30_000, TimeUnit.MILLISECONDS);
+            finished.get(options.duration().toMillis() + options.hold().toMillis() + 30_000, TimeUnit.MILLISECONDS);
             long failovers = clients.stream().mapToLong(PoolElementClient::failovers).sum();
             for (PoolElementClient client : clients) {
                 client.close();
             }
-            printSummary(stats, failovers, (System.nanoTime() - start) / 1e9);
+            long loadEnd = stats.loadEndNanos != 0 ? stats.loadEndNanos : System.nanoTime();
+            printSummary(stats, failovers, (loadEnd - start) / 1e9, (System.nanoTime() - start) / 1e9);
             if (stats.registrations.sum() == 0 && options.pools() * options.pesPerPool() > 0) {
                 System.err.println("pe-sim: no registration succeeded");
                 return 1;
@@ -170,7 +192,7 @@ public final class PeSim implements Callable<Integer> {
         }
     }
 
-    static void printSummary(SimStats stats, long failovers, double durationSeconds) {
+    static void printSummary(SimStats stats, long failovers, double loadSeconds, double durationSeconds) {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode json = mapper.createObjectNode();
         json.put("registrations", stats.registrations.sum());
@@ -179,7 +201,9 @@ public final class PeSim implements Callable<Integer> {
         json.put("failures", stats.failures.sum());
         json.put("failovers", failovers);
         json.put("crashed", stats.crashed.sum());
+        json.put("registered_at_hold", stats.registeredAtHold);
         stats.latency.writeTo(json);
+        json.put("load_s", Math.round(loadSeconds * 1000) / 1000.0);
         json.put("duration_s", Math.round(durationSeconds * 1000) / 1000.0);
         PrintWriter out = new PrintWriter(System.out, true);
         out.println(json.toString());

@@ -2,8 +2,10 @@ package org.poolkeeper.pesim;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -21,10 +23,13 @@ import org.poolkeeper.simsupport.LatencyStats;
 
 /**
  * The simulation's guardian: starts the simulated pool elements, drives churn and bursts, prints progress,
- * and at the end lets every pool element leave before it reports.
+ * and at the end lets every pool element leave before it reports. With a hold, the end of the load first stops
+ * churn and bursts and tells every pool element to {@link SimulatedPe.Hold hold}; once all have answered (their
+ * registrations in flight settled) it prints {@code holding: N PEs registered} on stderr, and when the hold is
+ * over they leave.
  */
 final class PeSimulator extends AbstractBehavior<PeSimulator.Command> {
-    sealed interface Command permits Progress, Churn, Burst, Stop, Finish {
+    sealed interface Command permits Progress, Churn, Burst, Stop, HoldAck, EndHold, Finish {
     }
 
     enum Progress implements Command { INSTANCE }
@@ -34,6 +39,12 @@ final class PeSimulator extends AbstractBehavior<PeSimulator.Command> {
     enum Burst implements Command { INSTANCE }
 
     enum Stop implements Command { INSTANCE }
+
+    /** A pool element's answer to {@link SimulatedPe.Hold}: whether it is registered. */
+    record HoldAck(boolean registered) implements Command {
+    }
+
+    private enum EndHold implements Command { INSTANCE }
 
     private enum Finish implements Command { INSTANCE }
 
@@ -51,7 +62,11 @@ final class PeSimulator extends AbstractBehavior<PeSimulator.Command> {
     private long lastProgressNanos = startNanos;
     private long lastOperations;
     private int nextIndex;
-    private boolean stopping;
+    private boolean loadOver; // no more churn or bursts
+    private boolean holding;
+    private int holdAcksPending;
+    private boolean holdSettled;
+    private boolean stopping; // the pool elements are leaving
 
     static Behavior<Command> create(PeSimOptions options, List<PoolElementClient> clients, SimStats stats,
                                     CompletableFuture<Void> finished) {
@@ -131,6 +146,8 @@ final class PeSimulator extends AbstractBehavior<PeSimulator.Command> {
                 .onMessageEquals(Churn.INSTANCE, this::onChurn)
                 .onMessageEquals(Burst.INSTANCE, this::onBurst)
                 .onMessageEquals(Stop.INSTANCE, this::onStop)
+                .onMessage(HoldAck.class, this::onHoldAck)
+                .onMessageEquals(EndHold.INSTANCE, this::onEndHold)
                 .onMessageEquals(Finish.INSTANCE, this::onFinish)
                 .onSignal(Terminated.class, this::onTerminated)
                 .build();
@@ -144,10 +161,11 @@ final class PeSimulator extends AbstractBehavior<PeSimulator.Command> {
         lastProgressNanos = now;
         var interval = stats.latency.sampleInterval();
         System.err.printf("pe-sim %6.1fs  pes=%d  registrations=%d  reregistrations=%d (%.0f/s)  deregistrations=%d"
-                        + "  failures=%d  failovers=%d  p99=%dus%n",
+                        + "  failures=%d  failovers=%d  p99=%dus%s%n",
                 (now - startNanos) / 1e9, live.size(), stats.registrations.sum(), stats.reregistrations.sum(), rate,
                 stats.deregistrations.sum(), stats.failures.sum(), failovers(),
-                LatencyStats.percentile(interval, 99));
+                LatencyStats.percentile(interval, 99),
+                holding ? "  holding (" + stats.registered.sum() + " registered, no handlespace changes)" : "");
         return this;
     }
 
@@ -156,7 +174,7 @@ final class PeSimulator extends AbstractBehavior<PeSimulator.Command> {
     }
 
     private Behavior<Command> onChurn() {
-        if (!stopping) {
+        if (!loadOver) {
             leaveRandomPe();
             startPe(random.nextInt(options.pools()));
         }
@@ -164,7 +182,7 @@ final class PeSimulator extends AbstractBehavior<PeSimulator.Command> {
     }
 
     private Behavior<Command> onBurst() {
-        if (!stopping) {
+        if (!loadOver) {
             for (int i = 0; i < options.burstCount(); i++) {
                 leaveRandomPe();
             }
@@ -176,19 +194,71 @@ final class PeSimulator extends AbstractBehavior<PeSimulator.Command> {
     }
 
     private Behavior<Command> onStop() {
-        stopping = true;
+        loadOver = true;
+        stats.loadEndNanos = System.nanoTime();
         timers.cancel(Churn.INSTANCE);
         timers.cancel(Burst.INSTANCE);
+        if (options.hold().isZero()) {
+            stats.registeredAtHold = stats.registered.sum();
+            return leaveAll();
+        }
+        holding = true;
+        holdAcksPending = live.size();
+        for (ActorRef<SimulatedPe.Command> pe : live) {
+            pe.tell(new SimulatedPe.Hold(getContext().getSelf()));
+        }
+        timers.startSingleTimer(EndHold.INSTANCE, options.hold());
+        if (holdAcksPending == 0) {
+            holdSettled();
+        }
+        return this;
+    }
+
+    private Behavior<Command> onHoldAck(HoldAck ack) {
+        if (holding && !holdSettled && --holdAcksPending <= 0) {
+            holdSettled();
+        }
+        return this;
+    }
+
+    /** Every holding PE has answered: the handlespace as this simulator sees it no longer changes. */
+    private void holdSettled() {
+        holdSettled = true;
+        stats.registeredAtHold = stats.registered.sum();
+        long now = System.nanoTime();
+        long leftNanos = Math.max(0, options.hold().toNanos() - (now - stats.loadEndNanos));
+        // the wall-clock time lets a reader of the line (the testbed) time the hold however late it reads it
+        System.err.printf(Locale.ROOT, "pe-sim %6.1fs  holding: %d PEs registered; no registrations,"
+                        + " re-registrations, churn or bursts, keep-alives answered; leaving at %s (in %.1f s)%n",
+                (now - startNanos) / 1e9, stats.registeredAtHold, Instant.now().plusNanos(leftNanos),
+                leftNanos / 1e9);
+    }
+
+    private Behavior<Command> onEndHold() {
+        if (!holdSettled) {
+            holdSettled(); // a registration still unanswered after the whole hold: count what is registered
+        }
+        holding = false;
+        return leaveAll();
+    }
+
+    private Behavior<Command> leaveAll() {
+        stopping = true;
         for (ActorRef<SimulatedPe.Command> pe : live) {
             pe.tell(SimulatedPe.Leave.INSTANCE);
         }
         live.clear();
-        timers.startSingleTimer(Finish.INSTANCE, LEAVE_TIMEOUT);
+        // deregistrations may take up to the request timeout each
+        Duration leaveTimeout = options.requestTimeout().plusSeconds(1).compareTo(LEAVE_TIMEOUT) > 0
+                ? options.requestTimeout().plusSeconds(1) : LEAVE_TIMEOUT;
+        timers.startSingleTimer(Finish.INSTANCE, leaveTimeout);
         return checkDone();
     }
 
     private Behavior<Command> onTerminated(Terminated terminated) {
-        live.remove(terminated.getRef());
+        if (live.remove(terminated.getRef()) && holding && !holdSettled && --holdAcksPending <= 0) {
+            holdSettled(); // a PE that stopped before it could answer the hold
+        }
         return stopping ? checkDone() : this;
     }
 

@@ -2,6 +2,7 @@ package org.poolkeeper.pesim;
 
 import java.time.Duration;
 import java.util.concurrent.CompletionException;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -14,10 +15,13 @@ import org.poolkeeper.client.PoolElementSpec;
 
 /**
  * One simulated pool element: registers, re-registers on its own randomized interval, and leaves or
- * crashes (stops answering keep-alives) when told to.
+ * crashes (stops answering keep-alives) when told to. Told to {@link Hold}, it stops every handlespace change
+ * it would make by itself (re-registration, retrying a failed registration, a planned crash) and only keeps
+ * answering keep-alives (the client library does that) until it is told to leave; it answers the hold with
+ * {@link PeSimulator.HoldAck} once its registration state is settled.
  */
 final class SimulatedPe extends AbstractBehavior<SimulatedPe.Command> {
-    sealed interface Command permits Reregister, Leave, Crash, Registered, Deregistered {
+    sealed interface Command permits Reregister, Leave, Crash, Hold, Registered, Deregistered {
     }
 
     enum Reregister implements Command { INSTANCE }
@@ -25,6 +29,10 @@ final class SimulatedPe extends AbstractBehavior<SimulatedPe.Command> {
     enum Leave implements Command { INSTANCE }
 
     enum Crash implements Command { INSTANCE }
+
+    /** Stop changing the handlespace; answer {@code replyTo} whether this PE is registered. */
+    record Hold(ActorRef<PeSimulator.Command> replyTo) implements Command {
+    }
 
     private record Registered(long startNanos, PoolElementRegistration registration, Throwable error,
                               boolean reregistration) implements Command {
@@ -40,8 +48,11 @@ final class SimulatedPe extends AbstractBehavior<SimulatedPe.Command> {
     private final SimStats stats;
     private final TimerScheduler<Command> timers;
     private PoolElementRegistration registration;
+    private boolean registering; // the first registration is in flight
     private boolean leaving;
     private boolean crashing;
+    private boolean holding;
+    private ActorRef<PeSimulator.Command> holdReplyTo; // answered once the registration in flight completes
 
     static Behavior<Command> create(PoolElementClient client, PoolElementSpec spec, Duration interval,
                                     Duration crashAfter, SimStats stats) {
@@ -65,6 +76,7 @@ final class SimulatedPe extends AbstractBehavior<SimulatedPe.Command> {
     }
 
     private void register() {
+        registering = true;
         long start = System.nanoTime();
         getContext().pipeToSelf(client.register(spec), (registered, error) ->
                 new Registered(start, registered, error, false));
@@ -77,21 +89,29 @@ final class SimulatedPe extends AbstractBehavior<SimulatedPe.Command> {
                 .onMessageEquals(Reregister.INSTANCE, this::onReregister)
                 .onMessageEquals(Leave.INSTANCE, this::onLeave)
                 .onMessageEquals(Crash.INSTANCE, this::onCrash)
+                .onMessage(Hold.class, this::onHold)
                 .onMessageEquals(Deregistered.INSTANCE, Behaviors::stopped)
                 .build();
     }
 
     private Behavior<Command> onRegistered(Registered registered) {
+        if (!registered.reregistration()) {
+            registering = false;
+        }
         if (registered.error() != null) {
             stats.failures.increment();
-            if (!leaving && registration == null) {
-                timers.startSingleTimer(Reregister.INSTANCE, RETRY);
+            if (registration == null) {
+                answerHold(false);
+                if (!leaving && !holding) {
+                    timers.startSingleTimer(Reregister.INSTANCE, RETRY);
+                }
             }
             return leaving && registration == null ? Behaviors.stopped() : this;
         }
         stats.latency.recordSince(registered.startNanos());
         if (crashing && !registered.reregistration()) {
             registration = registered.registration();
+            stats.registered.increment();
             return onCrash();
         }
         if (registered.reregistration()) {
@@ -99,15 +119,41 @@ final class SimulatedPe extends AbstractBehavior<SimulatedPe.Command> {
         } else {
             stats.registrations.increment();
             registration = registered.registration();
+            stats.registered.increment();
             if (leaving) {
                 return onLeave();
             }
-            timers.startTimerWithFixedDelay(Reregister.INSTANCE, interval);
+            answerHold(true);
+            if (!holding) {
+                timers.startTimerWithFixedDelay(Reregister.INSTANCE, interval);
+            }
         }
         return this;
     }
 
+    private Behavior<Command> onHold(Hold hold) {
+        holding = true;
+        crashing = false; // a crash still waiting for its registration is called off: the PE stays registered
+        timers.cancelAll(); // re-registration, retry and crash timers
+        if (registering) {
+            holdReplyTo = hold.replyTo();
+        } else {
+            hold.replyTo().tell(new PeSimulator.HoldAck(registration != null && registration.isActive()));
+        }
+        return this;
+    }
+
+    private void answerHold(boolean registered) {
+        if (holdReplyTo != null) {
+            holdReplyTo.tell(new PeSimulator.HoldAck(registered));
+            holdReplyTo = null;
+        }
+    }
+
     private Behavior<Command> onReregister() {
+        if (holding) {
+            return this; // a tick that was already queued when the hold began
+        }
         if (registration == null) {
             register();
             return this;
@@ -126,11 +172,13 @@ final class SimulatedPe extends AbstractBehavior<SimulatedPe.Command> {
         leaving = true;
         timers.cancelAll();
         if (registration == null) {
-            return this; // still registering: leave once that completes
+            // still registering: leave once that completes; never registered (failed, retry pending): done
+            return registering ? this : Behaviors.stopped();
         }
         if (!registration.isActive()) {
             return Behaviors.stopped(); // crashed earlier: nothing to deregister
         }
+        stats.registered.decrement();
         getContext().pipeToSelf(registration.deregister(), (ok, error) -> {
             if (error == null) {
                 stats.deregistrations.increment();
@@ -143,12 +191,16 @@ final class SimulatedPe extends AbstractBehavior<SimulatedPe.Command> {
     }
 
     private Behavior<Command> onCrash() {
+        if (holding) {
+            return this; // a crash that was already queued when the hold began
+        }
         timers.cancelAll();
         if (registration == null) {
             crashing = true; // crash as soon as the registration completes
             return this;
         }
         registration.abandon();
+        stats.registered.decrement();
         stats.crashed.increment();
         return Behaviors.stopped();
     }

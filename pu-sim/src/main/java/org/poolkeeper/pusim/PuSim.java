@@ -68,6 +68,11 @@ public final class PuSim implements Callable<Integer> {
             description = "Answer from the client's cache for this long (default: ${DEFAULT-VALUE}, no cache).")
     long cacheMs;
 
+    @Option(names = "--request-timeout", defaultValue = "2000", paramLabel = "MS",
+            description = "How long a resolution waits for the registrar's answer before it counts as an error and the"
+                    + " client fails over (default: ${DEFAULT-VALUE}).")
+    long requestTimeoutMs;
+
     @Option(names = "--duration", defaultValue = "30", paramLabel = "S", description = "Run time in seconds (default: ${DEFAULT-VALUE}).")
     double durationSeconds;
 
@@ -105,8 +110,10 @@ public final class PuSim implements Callable<Integer> {
         SimulatorCommand.require(reportUnreachable >= 0 && reportUnreachable <= 1, "--report-unreachable must be between 0 and 1");
         SimulatorCommand.require(durationSeconds > 0, "--duration must be positive");
         SimulatorCommand.require(cacheMs >= 0, "--cache-ms must not be negative");
+        SimulatorCommand.require(requestTimeoutMs >= 1, "--request-timeout must be at least 1 ms");
         return new PuSimOptions(addresses, handles, target, inFlight, pus, maxItems, reportUnreachable,
-                Duration.ofMillis((long) (durationSeconds * 1000)), seed, Duration.ofMillis(cacheMs));
+                Duration.ofMillis((long) (durationSeconds * 1000)), seed, Duration.ofMillis(cacheMs),
+                Duration.ofMillis(requestTimeoutMs));
     }
 
     @Override
@@ -136,7 +143,8 @@ public final class PuSim implements Callable<Integer> {
                 List<RegistrarAddress> order = new ArrayList<>(registrars.subList(first, registrars.size()));
                 order.addAll(registrars.subList(0, first));
                 clients.add(PoolUserClient.create(base,
-                        ClientSettings.of(order).withCacheStaleTimeout(options.cacheStale())));
+                        ClientSettings.of(order).withCacheStaleTimeout(options.cacheStale())
+                                .withRequestTimeout(options.requestTimeout())));
             }
             system = ActorSystem.create(PuSimulator.create(options, clients, stats, finished), "pu-sim", config);
             finished.get(options.duration().toMillis() + 30_000, TimeUnit.MILLISECONDS);

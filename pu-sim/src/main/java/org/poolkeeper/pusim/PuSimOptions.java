@@ -6,5 +6,6 @@ import org.poolkeeper.client.RegistrarAddress;
 
 /** The validated settings of one pu-sim run; {@code rate} 0 means as fast as answers come. */
 record PuSimOptions(List<RegistrarAddress> registrars, List<String> pools, double rate, int inFlight, int pus,
-                    int maxItems, double reportUnreachable, Duration duration, long seed, Duration cacheStale) {
+                    int maxItems, double reportUnreachable, Duration duration, long seed, Duration cacheStale,
+                    Duration requestTimeout) {
 }

@@ -109,6 +109,48 @@ class SimulatorsTest {
     }
 
     @Test
+    void peSimHoldsItsPoolElementsRegisteredAndUnchangedBeforeLeaving() throws Exception {
+        try (Programs.Child pe = run("pe-sim", "--pools", "1", "--pes-per-pool", "8", "--pool-prefix", "hold-",
+                "--rereg-interval", "300..300", "--life", "10000", "--burst", "2@1", "--duration", "3",
+                "--hold", "4", "--seed", "5");
+             PoolUserClient user = PoolUserClient.create(ClientSettings.of(registrar.asap()))) {
+            for (int i = 0; i < 200 && new ArrayList<>(pe.stderr).stream().noneMatch(l -> l.contains("holding: "));
+                 i++) {
+                Thread.sleep(100);
+            }
+            assertTrue(new ArrayList<>(pe.stderr).stream().anyMatch(l -> l.contains("holding: 8 PEs registered")),
+                    () -> "the hold began with every PE registered: " + pe.stderr);
+            // the load changes with every re-registration (every 300 ms before the hold): unchanged means none
+            List<String> first = List.of();
+            for (int i = 0; i < 20 && first.size() != 8; i++) {
+                Thread.sleep(100); // a leave of the last burst may still be on its way
+                first = user.resolveBlocking("hold-0", 128).stream().map(e -> e.peId() + "/" + e.load()).sorted()
+                        .toList();
+            }
+            Thread.sleep(1_500); // six keep-alive intervals of this registrar: answered, or the PEs would be gone
+            List<String> second = user.resolveBlocking("hold-0", 128).stream()
+                    .map(e -> e.peId() + "/" + e.load()).sorted().toList();
+            assertEquals(8, first.size(), first.toString());
+            assertEquals(first, second, "no registration, re-registration or leave during the hold");
+            JsonNode summary = summary(pe, 40);
+            assertEquals(8, summary.get("registered_at_hold").asLong(), summary.toString());
+            assertEquals(summary.get("registrations").asLong(), summary.get("deregistrations").asLong(),
+                    "every PE left after the hold: " + summary);
+            assertEquals(0, summary.get("failures").asLong(), summary.toString());
+            assertTrue(summary.get("load_s").asDouble() < summary.get("duration_s").asDouble(), summary.toString());
+        }
+    }
+
+    @Test
+    void peSimRejectsAHoldLongerThanTheRegistrationLife() throws Exception {
+        Programs.Child child = new Programs.Child(List.of(Programs.launcher("pe-sim").toString(),
+                "--registrars", registrar.registrars(), "--hold", "5", "--life", "4000"), "-Xmx64m");
+        assertEquals(2, child.waitFor(30));
+        assertEquals(1, child.stderr.size(), "one line, no stack trace: " + child.stderr);
+        assertTrue(child.stderr.get(0).contains("--life (4000 ms) must exceed --hold"), child.stderr.toString());
+    }
+
+    @Test
     void simulatorsExitWithAReasonWhenNoRegistrarIsReachable() throws Exception {
         for (String program : List.of("pe-sim", "pu-sim")) {
             Programs.Child child = new Programs.Child(List.of(Programs.launcher(program).toString(),

@@ -11,14 +11,17 @@ import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 
-/** deploy/testbed.sh runs a short testbed, prints a complete report, saves CSV and PNGs and leaves no child JVM. */
+/**
+ * deploy/testbed.sh runs a short testbed, prints a complete report (the registrars agreeing while the pe-sims hold
+ * their PEs registered), saves CSV and PNGs and leaves no child JVM.
+ */
 class TestbedTest {
 
     @Test
     void shortTestbedReportsEverythingAndLeavesNoOrphans() throws Exception {
         Path out = Files.createTempDirectory("poolkeeper-testbed");
         try (Programs.Child run = new Programs.Child(List.of(Programs.root().resolve("deploy/testbed.sh").toString(),
-                "--duration", "15", "--pools", "2", "--pes-per-pool", "10", "--rate", "1000", "--out",
+                "--duration", "15", "--hold", "6", "--pools", "2", "--pes-per-pool", "10", "--rate", "1000", "--out",
                 out.toString()), "-Xmx256m -XX:+UseSerialGC")) {
             int exit = run.waitFor(120);
             for (int i = 0; i < 100 && !String.join("\n", run.stdout).contains("testbed: report, CSV"); i++) {
@@ -43,12 +46,21 @@ class TestbedTest {
             java.util.regex.Matcher bytes = Pattern.compile("(?m)^- bytes/s \\(protobuf payload[^:]*: ([0-9]+)$")
                     .matcher(report);
             assertTrue(bytes.find() && Long.parseLong(bytes.group(1)) > 0, "measured replication bytes/s:\n" + report);
-            assertTrue(report.contains("- final checksum agreement: yes"), report);
+            // compared while the pe-sims held their PEs, not after they deregistered: a nonzero count on both
+            java.util.regex.Matcher agreed = Pattern.compile(
+                    "(?m)^- final checksum agreement: yes, with ([0-9]+) PEs registered on both registrars.*"
+                            + "the pe-sims held ([0-9]+) PEs").matcher(report);
+            assertTrue(agreed.find(), () -> "no agreement with PEs registered:\n" + report);
+            long agreedPes = Long.parseLong(agreed.group(1));
+            assertTrue(agreedPes > 0, () -> "agreement on an empty handlespace:\n" + report);
+            assertEquals(Long.parseLong(agreed.group(2)), agreedPes, report);
+            assertTrue(report.contains("| offered load, sustained (not capacity) |"), report);
             assertTrue(report.contains("## Result: PASS"), report);
             assertTrue(report.contains("[  ") || report.contains("s] registrations"), "no progress lines:\n" + report);
 
             List<String> table = Files.readAllLines(out.resolve("table2.csv"));
-            assertEquals("operation,policy,paper_simulation,paper_real_system,poolkeeper", table.get(0));
+            assertEquals("operation,policy,paper_simulation,paper_real_system,poolkeeper,poolkeeper_measure",
+                    table.get(0));
             assertEquals(7, table.size(), table::toString);
             List<String> series = Files.readAllLines(out.resolve("timeseries.csv"));
             assertTrue(series.size() > 5, series::toString);

@@ -9,8 +9,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,12 +30,15 @@ import picocli.CommandLine.Option;
 /**
  * {@code bench testbed}: the paper's real-system testbed (section 3.4, Table 2) on one machine. Starts two clustered
  * registrars (primary and backup), pe-sim and pu-sim JVMs on loopback, prints progress every 5 s and a report at the
- * end (also saved with CSV and PNG charts). Every child JVM is stopped on exit, on error and on Ctrl-C.
+ * end (also saved with CSV and PNG charts). After the load every pe-sim holds its PEs registered without changing the
+ * handlespace ({@code pe-sim --hold}); during that hold the two registrars' status files must show the same
+ * checksum, owner checksums and PE count, equal to the PEs the pe-sims hold. Every child JVM is stopped on exit, on
+ * error and on Ctrl-C.
  */
 @Command(name = "testbed", mixinStandardHelpOptions = true,
         description = "Runs the paper's testbed on loopback: 2 registrars (primary + backup), pe-sims and pu-sims; "
                 + "prints progress every 5 s and a Table-2-shaped report; exits non-zero if a process failed or the "
-                + "registrars disagree.")
+                + "registrars disagree while the pe-sims hold their PEs registered.")
 public final class TestbedCommand implements Callable<Integer> {
 
     @Option(names = "--duration", description = "Load duration in seconds (default ${DEFAULT-VALUE}).",
@@ -61,6 +67,11 @@ public final class TestbedCommand implements Callable<Integer> {
     @Option(names = "--pu-sims", description = "pu-sim processes (default ${DEFAULT-VALUE}).", defaultValue = "2")
     int puSims;
 
+    @Option(names = "--hold", description = "Seconds every pe-sim keeps its PEs registered after the load, with no "
+            + "handlespace changes, while the registrars are compared (default ${DEFAULT-VALUE}; at least 3).",
+            defaultValue = "8")
+    int hold;
+
     @Option(names = "--out", description = "Output directory (default: target/testbed/<timestamp>).")
     Path out;
 
@@ -69,6 +80,16 @@ public final class TestbedCommand implements Callable<Integer> {
 
     private static final String SMALL_JVM = "-Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
     private static final Pattern LISTENING = Pattern.compile("listening asap=(\\S+) cluster=(\\S+)");
+    /** pe-sim's stderr line once its hold has settled. */
+    private static final Pattern HOLDING =
+            Pattern.compile("holding: (\\d+) PEs registered;.* leaving at (\\S+) ");
+    /**
+     * The simulators' client request timeout (their default is 2 s). In the max-rate resolution phase ten JVMs share
+     * two cores, and registration, re-registration and resolution answers took longer than 2 s now and then: the
+     * client counted a failure and failed over, which failed the testbed although the registrar answered. 5 s
+     * still catches a registrar that does not answer at all.
+     */
+    private static final String SIM_REQUEST_TIMEOUT_MS = "5000";
 
     private final List<Child> children = new CopyOnWriteArrayList<>();
     private final PrintStream stdout = System.out;
@@ -117,6 +138,11 @@ public final class TestbedCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (hold < 3) {
+            // the registrars write their status files every second: settling plus two rewrites need a few seconds
+            System.err.println("testbed: --hold must be at least 3 seconds, got " + hold + " (see --help)");
+            return 2;
+        }
         System.setProperty("java.awt.headless", "true");
         root = root.toAbsolutePath().normalize();
         if (out == null) {
@@ -143,8 +169,8 @@ public final class TestbedCommand implements Callable<Integer> {
     private int run() throws Exception {
         List<String> problems = new ArrayList<>();
         int idBase = 0x7E500000 + (int) (ProcessHandle.current().pid() & 0xFFFF) * 4;
-        stdout.printf("testbed: out=%s duration=%ds pe-sims=%d (pools %d x %d PEs each) pu-sims=%d policies=%s%n",
-                out, duration, peSims, pools, pesPerPool, puSims, policies);
+        stdout.printf("testbed: out=%s duration=%ds hold=%ds pe-sims=%d (pools %d x %d PEs each) pu-sims=%d "
+                + "policies=%s%n", out, duration, hold, peSims, pools, pesPerPool, puSims, policies);
         Child primary = startRegistrar("registrar-1", idBase + 1, null);
         String[] primaryAddr = awaitListening(primary);
         Child backup = startRegistrar("registrar-2", idBase + 2, primaryAddr[1]);
@@ -162,16 +188,19 @@ public final class TestbedCommand implements Callable<Integer> {
         int pesTotal = peSims * pools * pesPerPool;
         int burst = Math.max(1, pools * pesPerPool / 10);
         double loadStart = elapsed();
+        List<Child> peChildren = new ArrayList<>();
         for (int i = 0; i < peSims; i++) {
             String policy = policies.get(i % policies.size()).toUpperCase(Locale.ROOT);
             String prefix = policy.toLowerCase(Locale.ROOT) + i + "-";
             for (int p = 0; p < pools; p++) {
                 poolsByPolicy.get(policy).add(prefix + p);
             }
-            start("pe-sim-" + (i + 1), "pe", policy, List.of(launcher("pe-sim"), "--registrars", registrars,
-                    "--pools", "" + pools, "--pes-per-pool", "" + pesPerPool, "--policy", policy,
+            // --life stays pe-sim's default 30 s: it must exceed the hold plus the longest re-registration interval
+            peChildren.add(start("pe-sim-" + (i + 1), "pe", policy, List.of(launcher("pe-sim"), "--registrars",
+                    registrars, "--pools", "" + pools, "--pes-per-pool", "" + pesPerPool, "--policy", policy,
                     "--pool-prefix", prefix, "--rereg-interval", "500..3000", "--burst", burst + "@5",
-                    "--duration", "" + duration, "--seed", "" + (i + 1)));
+                    "--duration", "" + duration, "--hold", "" + hold, "--request-timeout", SIM_REQUEST_TIMEOUT_MS,
+                    "--seed", "" + (i + 1))));
         }
         Monitor monitor = new Monitor(this, primary, backup);
         Thread monitorThread = new Thread(monitor, "testbed-monitor");
@@ -199,24 +228,49 @@ public final class TestbedCommand implements Callable<Integer> {
                 group.add(start("pu-sim-" + (u + 1) + "-phase" + (ph + 1), "pu", policy,
                         List.of(launcher("pu-sim"), "--registrars", registrars, "--pool-handles",
                                 String.join(",", poolsByPolicy.get(policy)), "--rate", phases[ph], "--pus", "2",
-                                "--duration", "" + d, "--seed", "" + (u + 1 + 10 * ph))));
+                                "--duration", "" + d, "--request-timeout", SIM_REQUEST_TIMEOUT_MS,
+                                "--seed", "" + (u + 1 + 10 * ph))));
             }
             for (Child c : group) {
                 waitExit(c, d + 60);
             }
             puPhases.add(new PuPhase(phases[ph], d, group));
         }
+        // the pe-sims end their load and hold their PEs registered: compare the registrars now, not once they left
+        Map<Child, Hold> holds = awaitHolds(peChildren, loadStart + duration + 60);
+        monitor.loadOver = true;
+        Agreement agreement;
+        double loadSeconds;
+        if (holds.isEmpty()) {
+            loadSeconds = elapsed() - loadStart;
+            agreement = new Agreement(false, "no pe-sim reported its hold, so nothing was compared", -1, null, null,
+                    -1, -1);
+        } else {
+            long expected = 0;
+            double loadEndAt = 0;
+            double holdEndAt = Double.MAX_VALUE;
+            for (Hold h : holds.values()) {
+                expected += h.registered();
+                loadEndAt = Math.max(loadEndAt, h.beganAt());
+                holdEndAt = Math.min(holdEndAt, h.endsAt());
+            }
+            for (Child c : peChildren) {
+                if (!holds.containsKey(c)) {
+                    problems.add(c.name + " did not report its hold");
+                    expected = -1; // then the PE count on the registrars cannot be checked
+                }
+            }
+            loadSeconds = loadEndAt - loadStart;
+            // stop comparing half a second before the first pe-sim's PEs leave
+            agreement = awaitAgreement(primary, backup, expected, loadEndAt, holdEndAt - 0.5);
+        }
         for (Child c : children) {
             if (!c.role.equals("registrar")) {
-                waitExit(c, duration + 60);
+                waitExit(c, hold + 60);
             }
         }
-        double loadSeconds = elapsed() - loadStart;
         monitor.stop = true;
         monitorThread.join(3000);
-
-        // final agreement: wait for the last deltas and audits to settle
-        Agreement agreement = awaitAgreement(primary, backup, 15);
         Map<String, String> heap = new LinkedHashMap<>();
         for (Child r : List.of(primary, backup)) {
             heap.put(r.name, heapUsed(r.process.pid()));
@@ -241,7 +295,7 @@ public final class TestbedCommand implements Callable<Integer> {
             }
         }
         if (!agreement.agree) {
-            problems.add("registrars disagree: " + agreement.detail);
+            problems.add("registrars did not agree with the PEs registered: " + agreement.detail);
         }
         Report report = new Report(this, monitor, puPhases, agreement, heap, problems, pesTotal, loadSeconds);
         String text = report.render();
@@ -255,8 +309,16 @@ public final class TestbedCommand implements Callable<Integer> {
 
     record PuPhase(String rate, int seconds, List<Child> group) { }
 
-    record Agreement(boolean agree, String detail, String primaryChecksum, String backupChecksum,
-                     Map<String, String> statusPrimary, Map<String, String> statusBackup) { }
+    /** A pe-sim's hold: when it began and ends (testbed seconds) and how many PEs it holds registered. */
+    record Hold(double beganAt, double endsAt, long registered) { }
+
+    /**
+     * The registrars' comparison during the hold: whether they agreed, on how many PEs ({@code elements}, -1 if
+     * unread), with which checksums, against how many PEs the pe-sims hold ({@code expected}, -1 if unknown), and
+     * how many seconds after the end of the load the agreement was confirmed ({@code reachedAfter}, -1 if not).
+     */
+    record Agreement(boolean agree, String detail, long elements, String primaryChecksum, String backupChecksum,
+                     long expected, double reachedAfter) { }
 
     List<Child> children() {
         return children;
@@ -266,25 +328,93 @@ public final class TestbedCommand implements Callable<Integer> {
         return out;
     }
 
-    private Agreement awaitAgreement(Child a, Child b, int seconds) {
-        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-        sleep(2200); // at least two status rewrites after the load stopped
-        String detail = "";
+    /**
+     * Waits until every pe-sim has printed its {@code holding:} line (or exited, or {@code deadline} passed) and
+     * returns the holds seen.
+     */
+    private Map<Child, Hold> awaitHolds(List<Child> peChildren, double deadline) {
+        Map<Child, Hold> holds = new LinkedHashMap<>();
         while (true) {
+            int waiting = 0;
+            for (Child c : peChildren) {
+                if (holds.containsKey(c)) {
+                    continue;
+                }
+                Matcher m = null;
+                for (String line : readLines(c.errFile)) {
+                    Matcher found = HOLDING.matcher(line);
+                    if (found.find()) {
+                        m = found;
+                    }
+                }
+                if (m != null) {
+                    double endsAt;
+                    try {
+                        endsAt = elapsed() + (Instant.parse(m.group(2)).toEpochMilli() - System.currentTimeMillis())
+                                / 1000.0;
+                    } catch (DateTimeParseException e) {
+                        endsAt = elapsed(); // unreadable: assume the hold is over
+                    }
+                    holds.put(c, new Hold(endsAt - hold, endsAt, Long.parseLong(m.group(1))));
+                } else if (c.process.isAlive()) {
+                    waiting++;
+                }
+            }
+            if (waiting == 0 || elapsed() > deadline) {
+                return holds;
+            }
+            sleep(200);
+        }
+    }
+
+    /**
+     * Compares the registrars' status files until both show the same checksum, owner checksums and PE count, the
+     * count nonzero and equal to {@code expected} (unless that is -1), in two consecutive rewrites of each file;
+     * gives up at {@code deadline} (testbed seconds).
+     */
+    private Agreement awaitAgreement(Child a, Child b, long expected, double loadEndAt, double deadline) {
+        FileTime[] streak = null; // the status files' versions when the current run of agreeing samples began
+        String detail;
+        while (true) {
+            FileTime ma = modified(statusFile(a));
+            FileTime mb = modified(statusFile(b));
             String sa = readString(statusFile(a));
             String sb = readString(statusFile(b));
+            boolean consistent = ma != null && mb != null && ma.equals(modified(statusFile(a)))
+                    && mb.equals(modified(statusFile(b))); // not rewritten while read
             String ca = str(sa, "checksum");
             String cb = str(sb, "checksum");
             String oa = ownerChecksums(sa);
             String ob = ownerChecksums(sb);
-            boolean agree = sa != null && sb != null && ca != null && ca.equals(cb) && oa.equals(ob)
-                    && num(sa, "elements") == num(sb, "elements");
-            detail = "primary checksum=" + ca + " elements=" + num(sa, "elements") + " owners=" + oa
-                    + "; backup checksum=" + cb + " elements=" + num(sb, "elements") + " owners=" + ob;
-            if (agree || System.nanoTime() > deadline) {
-                return new Agreement(agree, detail, ca, cb, Map.of(), Map.of());
+            long ea = (long) num(sa, "elements");
+            long eb = (long) num(sb, "elements");
+            boolean same = sa != null && sb != null && ca != null && ca.equals(cb) && oa.equals(ob) && ea == eb;
+            boolean ok = same && ea > 0 && (expected < 0 || ea == expected);
+            detail = "primary " + ea + " PEs checksum=" + ca + " owners=" + oa + "; backup " + eb + " PEs checksum="
+                    + cb + " owners=" + ob + (expected < 0 ? "; PEs held by the pe-sims unknown"
+                    : "; the pe-sims hold " + expected + " PEs");
+            double now = elapsed();
+            if (consistent) {
+                if (!ok) {
+                    streak = null;
+                } else if (streak == null) {
+                    streak = new FileTime[] {ma, mb};
+                } else if (ma.compareTo(streak[0]) > 0 && mb.compareTo(streak[1]) > 0) {
+                    return new Agreement(true, detail, ea, ca, cb, expected, now - loadEndAt);
+                }
             }
-            sleep(500);
+            if (now > deadline) {
+                return new Agreement(false, "no agreement within the hold: " + detail, ea, ca, cb, expected, -1);
+            }
+            sleep(250);
+        }
+    }
+
+    private static FileTime modified(Path p) {
+        try {
+            return Files.getLastModifiedTime(p);
+        } catch (IOException e) {
+            return null;
         }
     }
 
