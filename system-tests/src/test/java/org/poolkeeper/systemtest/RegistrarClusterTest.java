@@ -126,8 +126,9 @@ class RegistrarClusterTest {
             for (RegistrarProcess p : nodes) {
                 lastChange = Math.max(lastChange, p.status().get("last_change_ms").asLong());
             }
-            System.out.printf("cluster: %d registrations acked in %.0f ms; the last of them reached the last node "
-                    + "%d ms after the last ack (equal checksums seen in the status files %.0f ms after it)%n", total,
+            System.out.printf("cluster: %d registrations acked in %.0f ms; the last change on the last node came "
+                    + "%+d ms after the client saw the last ack (negative: before; equal checksums seen in the status "
+                    + "files %.0f ms after it)%n", total,
                     (allAcked - started) / 1e6, lastChange - allAckedMillis, (System.nanoTime() - allAcked) / 1e6);
 
             // a corrupted replica is detected by the audit and repaired
