@@ -29,7 +29,6 @@ state="$root/target/cluster-bench"
 rm -rf "$state"
 mkdir -p "$state"
 export POOLKEEPER_CLUSTER_DIR="$state/cluster"
-cp="$(ls registrar-actors/target/registrar-actors-*.jar | head -1):registrar-actors/target/lib/*"
 children=()
 cleanup() {
   for pid in "${children[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -38,7 +37,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 say() { echo "cluster-bench: $*" >&2; }
-loadgen() { java -Xmx256m -XX:+UseSerialGC -cp "$cp" org.poolkeeper.registrar.loadgen.LoadGenerator "$@"; }
+loadgen() { JAVA_OPTS="-Xmx256m -XX:+UseSerialGC" deploy/bin/loadgen "$@"; }
 
 say "starting three registrars"
 deploy/bin/cluster start 3 >"$state/cluster-start.out" 2>&1

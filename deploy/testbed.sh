@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The paper's real-system testbed (section 3.4, Table 2) on this machine, in one command.
 #
-#   deploy/testbed.sh [--duration 60] [--hold 8] [--pools N] [--pes-per-pool N] [--policies RR,LU] [--rate R]
+#   deploy/testbed.sh [--duration 60] [--hold 8] [--capacity 3] [--pools N] [--pes-per-pool N] [--policies RR,LU] [--rate R]
 #                     [--pe-sims 6] [--pu-sims 2] [--out DIR] [--help]
 #
 # Builds what is missing (mvn -q -DskipTests package), then runs 'deploy/bin/bench testbed': two clustered

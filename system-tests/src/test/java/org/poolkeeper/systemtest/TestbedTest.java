@@ -21,7 +21,8 @@ class TestbedTest {
     void shortTestbedReportsEverythingAndLeavesNoOrphans() throws Exception {
         Path out = Files.createTempDirectory("poolkeeper-testbed");
         try (Programs.Child run = new Programs.Child(List.of(Programs.root().resolve("deploy/testbed.sh").toString(),
-                "--duration", "15", "--hold", "6", "--pools", "2", "--pes-per-pool", "10", "--rate", "1000", "--out",
+                "--duration", "15", "--hold", "6", "--capacity", "1", "--pools", "2", "--pes-per-pool", "10",
+                "--rate", "1000", "--out",
                 out.toString()), "-Xmx256m -XX:+UseSerialGC")) {
             int exit = run.waitFor(120);
             for (int i = 0; i < 100 && !String.join("\n", run.stdout).contains("testbed: report, CSV"); i++) {
@@ -54,7 +55,16 @@ class TestbedTest {
             long agreedPes = Long.parseLong(agreed.group(1));
             assertTrue(agreedPes > 0, () -> "agreement on an empty handlespace:\n" + report);
             assertEquals(Long.parseLong(agreed.group(2)), agreedPes, report);
-            assertTrue(report.contains("| offered load, sustained (not capacity) |"), report);
+            // registration and re-registration capacity measured before the load, per policy, and nonzero
+            for (String p : List.of("RR", "LU")) {
+                java.util.regex.Matcher capacity = Pattern.compile("(?m)^testbed: capacity " + p
+                        + ": ([0-9,]+) new registrations/s, ([0-9,]+) re-registrations/s").matcher(report);
+                assertTrue(capacity.find(), () -> "no capacity line for " + p + ":\n" + report);
+                assertTrue(Long.parseLong(capacity.group(1).replace(",", "")) > 0
+                        && Long.parseLong(capacity.group(2).replace(",", "")) > 0, report);
+            }
+            assertTrue(report.contains("| capacity: new PEs (loadgen churn), closed loop before the load |"), report);
+            assertTrue(report.contains("During the load the pe-sims offered, and the primary answered: RR "), report);
             assertTrue(report.contains("## Result: PASS"), report);
             assertTrue(report.contains("[  ") || report.contains("s] registrations"), "no progress lines:\n" + report);
 

@@ -35,12 +35,9 @@ final class Report {
     }
 
     /** What Poolkeeper's figure in each Table 2 row is (rows in the order of {@link #PAPER}). */
-    private static final String[] MEASURE_TEXT = {
-        "offered load, sustained (not capacity)",
-        "offered load, sustained (not capacity)",
-        "capacity: pu-sims' max phase, shared cores"};
+    private final String[] measureText;
     /** The same for table2.csv. */
-    private static final String[] MEASURE_CSV = {"offered_sustained", "offered_sustained", "max_phase_capacity"};
+    private final String[] measureCsv;
 
     private static final Pattern PU_LINE =
             Pattern.compile("^pu-sim\\s+([0-9.]+)s\\s.*resolutions=\\d+.*p50=(\\d+)us\\s+p99=(\\d+)us");
@@ -55,6 +52,9 @@ final class Report {
     private final double loadSeconds;
     private final List<String> policies = new ArrayList<>();
     final Map<String, double[]> ours = new LinkedHashMap<>(); // policy -> {reg/s, rereg/s, res/s (max phase)}
+    /** policy -> {registrations/s, re-registrations/s} the pe-sims offered during the load. */
+    private final Map<String, double[]> offered = new LinkedHashMap<>();
+    private final boolean capacityMeasured;
 
     Report(TestbedCommand bed, Monitor monitor, List<TestbedCommand.PuPhase> phases,
            TestbedCommand.Agreement agreement, Map<String, String> heap, List<String> problems, int pesTotal,
@@ -91,8 +91,21 @@ final class Report {
             if (!phases.isEmpty()) {
                 res = resolutionRate(phases.get(phases.size() - 1), p);
             }
-            ours.put(p, new double[] {reg, rereg, res});
+            offered.put(p, new double[] {reg, rereg});
+            double[] capacity = bed.capacities.get(p);
+            ours.put(p, capacity != null ? new double[] {capacity[0], capacity[1], res}
+                    : new double[] {reg, rereg, res});
         }
+        capacityMeasured = !bed.capacities.isEmpty();
+        measureText = capacityMeasured
+                ? new String[] {"capacity: new PEs (loadgen churn), closed loop before the load",
+                    "capacity: re-registrations (loadgen), closed loop before the load",
+                    "capacity: pu-sims' max phase, shared cores"}
+                : new String[] {"offered load, sustained (not capacity)", "offered load, sustained (not capacity)",
+                    "capacity: pu-sims' max phase, shared cores"};
+        measureCsv = capacityMeasured
+                ? new String[] {"capacity_churn", "capacity_reregistration", "max_phase_capacity"}
+                : new String[] {"offered_sustained", "offered_sustained", "max_phase_capacity"};
     }
 
     private static double resolutionRate(TestbedCommand.PuPhase phase, String policy) {
@@ -121,13 +134,19 @@ final class Report {
                 Runtime.getRuntime().availableProcessors()));
 
         b.append("## Table 2: throughput\n\n");
-        b.append("Paper: ops/s/PE, its testbed: what its real system achieved. Poolkeeper: ops/s of the policy's ")
-                .append("pe-sim/pu-sim group over the load, and the two kinds of figure differ (last column). ")
-                .append("Registration and re-registration are the load the pe-sims offered and the primary sustained ")
-                .append("(every request answered; the PE count, bursts and re-registration intervals set them): not ")
-                .append("the registrar's capacity, which this run does not measure ('deploy/bin/bench paper-table' ")
-                .append("does). Handle resolution is the pu-sims' 'max' phase through the primary, i.e. the ")
-                .append("resolution capacity on this machine with every simulator sharing its cores.\n\n");
+        b.append("Paper: ops/s/PE, its testbed: what its real system achieved. Poolkeeper: ops/s through the primary ")
+                .append("(last column: what the figure is). ");
+        if (capacityMeasured) {
+            b.append(String.format(Locale.ROOT, "Registration and re-registration: the primary's capacity, measured "
+                    + "before the load for %d s per figure by deploy/bin/loadgen (4 connections x 32 requests in "
+                    + "flight; registration = a brand-new PE registered and deregistered again, re-registration = 5 "
+                    + "PEs per pool registered over and over), the backup replicating. ", bed.capacity));
+        } else {
+            b.append("Registration and re-registration: the load the pe-sims offered and the primary sustained (not "
+                    + "its capacity; --capacity 0 skipped that measurement). ");
+        }
+        b.append("Handle resolution: the pu-sims' 'max' phase through the primary, i.e. the resolution capacity on ")
+                .append("this machine with every simulator sharing its cores.\n\n");
         StringBuilder head = new StringBuilder("| Operation |");
         StringBuilder sep = new StringBuilder("|---|");
         for (String p : policies) {
@@ -147,9 +166,16 @@ final class Report {
                         + " |");
                 b.append(" ").append(fmt(ours.get(p)[row])).append(" |");
             }
-            b.append(" ").append(MEASURE_TEXT[row]).append(" |\n");
+            b.append(" ").append(measureText[row]).append(" |\n");
             row++;
         }
+        b.append("\nDuring the load the pe-sims offered, and the primary answered:");
+        for (String p : policies) {
+            b.append(String.format(Locale.ROOT, " %s %s registrations/s and %s re-registrations/s;", p,
+                    fmt(offered.get(p)[0]), fmt(offered.get(p)[1])));
+        }
+        b.setLength(b.length() - 1);
+        b.append(".\n");
 
         b.append("\n## Registrar CPU and memory\n\n");
         b.append("Paper: below 42 % CPU at peak; ~4.2 MB for 3,000 PEs.\n\n");
@@ -237,6 +263,11 @@ final class Report {
             if (c.role.equals("registrar")) {
                 continue;
             }
+            if (c.role.equals("loadgen")) {
+                b.append(String.format(Locale.ROOT, "- %s (%s): exit %s, %s%n", c.name, c.policy, c.exit,
+                        c.lastStdoutLine()));
+                continue;
+            }
             String j = c.lastJsonLine();
             b.append(String.format(Locale.ROOT, "- %s (%s): exit %s, %s%n", c.name, c.policy, c.exit,
                     j == null ? "no JSON" : c.role.equals("pe")
@@ -285,7 +316,7 @@ final class Report {
                 t.append(String.format(Locale.ROOT, "%s,%s,%s,%s,%.1f,%s%n", e.getKey(), p,
                         col < 0 ? "" : String.format(Locale.ROOT, "%.0f", e.getValue()[col]),
                         col < 0 ? "" : String.format(Locale.ROOT, "%.0f", e.getValue()[col + 1]), ours.get(p)[row],
-                        MEASURE_CSV[row]));
+                        measureCsv[row]));
             }
             row++;
         }

@@ -24,6 +24,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.poolkeeper.handlespace.PolicyType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -72,6 +73,13 @@ public final class TestbedCommand implements Callable<Integer> {
             defaultValue = "8")
     int hold;
 
+    @Option(names = "--capacity", description = "Seconds each registrar-capacity measurement runs before the load "
+            + "(after 1 s of warm-up): per policy, new registrations (deploy/bin/loadgen --mode churn: register a "
+            + "brand-new PE, deregister it) and re-registrations (--mode register over 5 PEs per pool), closed loop "
+            + "with 4 x 32 requests in flight through the primary. 0 skips them; Table 2 then shows the pe-sims' "
+            + "offered load (default ${DEFAULT-VALUE}).", defaultValue = "3")
+    int capacity;
+
     @Option(names = "--out", description = "Output directory (default: target/testbed/<timestamp>).")
     Path out;
 
@@ -79,6 +87,8 @@ public final class TestbedCommand implements Callable<Integer> {
     Path root = Paths.get("").toAbsolutePath();
 
     private static final String SMALL_JVM = "-Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
+    /** Registrars and pu-sims: the same small heap, but the optimizing JIT compiler (they carry the peak load). */
+    private static final String LONG_JVM = "-Xmx128m -XX:+UseSerialGC";
     private static final Pattern LISTENING = Pattern.compile("listening asap=(\\S+) cluster=(\\S+)");
     /** pe-sim's stderr line once its hold has settled. */
     private static final Pattern HOLDING =
@@ -124,6 +134,11 @@ public final class TestbedCommand implements Callable<Integer> {
             }
             return last;
         }
+
+        String lastStdoutLine() {
+            List<String> lines = readLines(outFile);
+            return lines.isEmpty() ? null : lines.get(lines.size() - 1);
+        }
     }
 
     private long t0;
@@ -142,6 +157,17 @@ public final class TestbedCommand implements Callable<Integer> {
             // the registrars write their status files every second: settling plus two rewrites need a few seconds
             System.err.println("testbed: --hold must be at least 3 seconds, got " + hold + " (see --help)");
             return 2;
+        }
+        if (capacity < 0) {
+            System.err.println("testbed: --capacity must be 0 (skip) or more seconds, got " + capacity
+                    + " (see --help)");
+            return 2;
+        }
+        for (String p : policies) {
+            if (PolicyType.fromShortName(p) == null) {
+                System.err.println("testbed: unknown policy '" + p + "' in --policies (see --help)");
+                return 2;
+            }
         }
         System.setProperty("java.awt.headless", "true");
         root = root.toAbsolutePath().normalize();
@@ -179,6 +205,9 @@ public final class TestbedCommand implements Callable<Integer> {
         stdout.printf("testbed: primary 0x%08x asap=%s, backup 0x%08x asap=%s, clustered%n",
                 idBase + 1, primaryAddr[0], idBase + 2, backupAddr[0]);
         String registrars = primaryAddr[0];
+        if (capacity > 0) {
+            measureCapacity(primaryAddr[0], problems);
+        }
 
         // pe-sims: process i serves policy i % n with its own pool prefix
         Map<String, List<String>> poolsByPolicy = new LinkedHashMap<>();
@@ -222,14 +251,22 @@ public final class TestbedCommand implements Callable<Integer> {
             if (d < 1) {
                 break;
             }
+            // the max phase measures each pu-sim's policy group alone (one after the other), as the paper's
+            // per-policy figures are; the paced phases run them together
+            boolean max = phases[ph].equals("max");
+            int each = max ? Math.max(2, d / puSims) : d;
             List<Child> group = new ArrayList<>();
             for (int u = 0; u < puSims; u++) {
                 String policy = policies.get(u % policies.size()).toUpperCase(Locale.ROOT);
-                group.add(start("pu-sim-" + (u + 1) + "-phase" + (ph + 1), "pu", policy,
+                Child pu = start("pu-sim-" + (u + 1) + "-phase" + (ph + 1), "pu", policy,
                         List.of(launcher("pu-sim"), "--registrars", registrars, "--pool-handles",
                                 String.join(",", poolsByPolicy.get(policy)), "--rate", phases[ph], "--pus", "2",
-                                "--duration", "" + d, "--request-timeout", SIM_REQUEST_TIMEOUT_MS,
-                                "--seed", "" + (u + 1 + 10 * ph))));
+                                "--duration", "" + each, "--request-timeout", SIM_REQUEST_TIMEOUT_MS,
+                                "--seed", "" + (u + 1 + 10 * ph)), LONG_JVM);
+                group.add(pu);
+                if (max) {
+                    waitExit(pu, each + 60);
+                }
             }
             for (Child c : group) {
                 waitExit(c, d + 60);
@@ -282,7 +319,7 @@ public final class TestbedCommand implements Callable<Integer> {
         }
         stopAll();
         for (Child c : children) {
-            if (!c.role.equals("registrar")) {
+            if (c.role.equals("pe") || c.role.equals("pu")) {
                 if (c.exit == null || c.exit != 0) {
                     problems.add(c.name + " exited with " + c.exit);
                 }
@@ -308,6 +345,57 @@ public final class TestbedCommand implements Callable<Integer> {
     }
 
     record PuPhase(String rate, int seconds, List<Child> group) { }
+
+    /** Registrar capacity per policy (closed loop through the primary): new registrations/s, re-registrations/s. */
+    final Map<String, double[]> capacities = new LinkedHashMap<>();
+
+    private static final Pattern LOADGEN_RATE =
+            Pattern.compile("rate=max: ([0-9.]+) (?:new registrations|registrations)/s, .* failed=(\\d+)");
+
+    /**
+     * Before the load, on the idle cluster: per policy, loadgen churn (new PEs) and loadgen register (re-registration
+     * of 5 PEs per pool per connection), {@link #capacity} s each after 1 s of warm-up. The loadgen PEs leave with
+     * its connections, before the pe-sims start.
+     */
+    private void measureCapacity(String primaryAsap, List<String> problems) throws IOException, InterruptedException {
+        String port = primaryAsap.substring(primaryAsap.lastIndexOf(':') + 1);
+        // unmeasured: the primary's JIT compiles the registration paths first (the first policy measured on a cold
+        // registrar came out at a third of the second)
+        for (String mode : List.of("churn", "register")) {
+            Child warmup = start("loadgen-warmup-" + mode, "loadgen", "-", List.of(launcher("loadgen"), "--port", port,
+                    "--mode", mode, "-c", "4", "-k", "32", "--pools", "10", "--pes-per-pool", "5", "--pool-prefix",
+                    "capacity-warmup-" + mode + "-", "--warmup", "2", "--duration", "1"), "-Xmx128m -XX:+UseSerialGC");
+            waitExit(warmup, 60);
+        }
+        for (String p : policies) {
+            String policy = p.toUpperCase(Locale.ROOT);
+            String code = "0x" + Integer.toHexString(PolicyType.fromShortName(policy).code());
+            double[] rates = new double[2];
+            String[] modes = {"churn", "register"};
+            for (int m = 0; m < modes.length; m++) {
+                Child lg = start("loadgen-" + modes[m] + "-" + policy, "loadgen", policy, List.of(launcher("loadgen"),
+                        "--port", port, "--mode", modes[m], "-c", "4", "-k", "32", "--pools", "10",
+                        "--pes-per-pool", "5", "--pool-prefix", "capacity-" + modes[m] + "-" + policy.toLowerCase(
+                                Locale.ROOT) + "-", "--policy", code, "--warmup", "1", "--duration", "" + capacity),
+                        "-Xmx128m -XX:+UseSerialGC");
+                waitExit(lg, capacity + 60);
+                String line = lg.lastStdoutLine();
+                Matcher matcher = line == null ? null : LOADGEN_RATE.matcher(line);
+                if (lg.exit == null || lg.exit != 0 || matcher == null || !matcher.find()) {
+                    problems.add(lg.name + " failed (exit " + lg.exit + "): " + line);
+                    rates[m] = Double.NaN;
+                    continue;
+                }
+                rates[m] = Double.parseDouble(matcher.group(1));
+                if (!matcher.group(2).equals("0")) {
+                    problems.add(lg.name + " had failed requests: " + line);
+                }
+            }
+            capacities.put(policy, rates);
+            stdout.printf(Locale.ROOT, "testbed: capacity %s: %,.0f new registrations/s, %,.0f re-registrations/s "
+                    + "(%d s each, closed loop through the primary)%n", policy, rates[0], rates[1], capacity);
+        }
+    }
 
     /** A pe-sim's hold: when it began and ends (testbed seconds) and how many PEs it holds registered. */
     record Hold(double beganAt, double endsAt, long registered) { }
@@ -471,7 +559,7 @@ public final class TestbedCommand implements Callable<Integer> {
             cmd.add("--seed");
             cmd.add(seed);
         }
-        String opts = SMALL_JVM + " -Dpoolkeeper.registrar.status-file=" + out.resolve(name + ".status.json");
+        String opts = LONG_JVM + " -Dpoolkeeper.registrar.status-file=" + out.resolve(name + ".status.json");
         return start(name, "registrar", null, cmd, opts);
     }
 

@@ -22,6 +22,7 @@ import org.HdrHistogram.Recorder;
 import org.poolkeeper.protocol.FrameDecoder;
 import org.poolkeeper.protocol.FrameEncoder;
 import org.poolkeeper.protocol.wire.AsapMessage;
+import org.poolkeeper.protocol.wire.Deregistration;
 import org.poolkeeper.protocol.wire.EndpointKeepAliveAck;
 import org.poolkeeper.protocol.wire.ErrorCause;
 import org.poolkeeper.protocol.wire.HandleResolution;
@@ -47,19 +48,25 @@ import picocli.CommandLine.Option;
  * </pre>
  */
 @Command(name = "loadgen", mixinStandardHelpOptions = true,
-        description = "Pipelined ASAP load client: resolutions or registrations against one registrar.")
+        description = "Pipelined ASAP load client: resolutions, registrations or registration churn against one "
+                + "registrar or spread over a cluster's registrars.")
 public final class LoadGenerator implements Callable<Integer> {
 
     @Option(names = "--host", description = "Registrar host (default 127.0.0.1).")
     String host = "127.0.0.1";
 
-    @Option(names = "--port", required = true, split = ",", paramLabel = "PORT[,PORT...]",
+    @Option(names = "--port", required = true, split = ",", paramLabel = "PORT",
             description = "Registrar ASAP port; several (a cluster's registrars on --host): the connections are "
                     + "spread over them round robin, the setup registrations go to the first.")
     List<Integer> ports;
 
-    @Option(names = "--mode", description = "resolve or register (default resolve).")
+    @Option(names = "--mode", description = "resolve, register (each connection cycles through --pes-per-pool PEs "
+            + "per pool: new PEs, then re-registrations) or churn (each request pair registers a brand-new PE and "
+            + "deregisters it; counted as registrations) (default resolve).")
     String mode = "resolve";
+
+    @Option(names = "--pool-prefix", description = "Pool handles are <prefix>0 ... (default load-).")
+    String poolPrefix = "load-";
 
     @Option(names = {"-c", "--connections"}, description = "Connections (default 4).")
     int connections = 4;
@@ -79,7 +86,7 @@ public final class LoadGenerator implements Callable<Integer> {
     @Option(names = "--pools", description = "Pools (default 100).")
     int pools = 100;
 
-    @Option(names = "--pes-per-pool", description = "resolve: PEs registered per pool first (default 10); "
+    @Option(names = "--pes-per-pool", description = "resolve and churn: PEs registered per pool first (default 10); "
             + "register: PEs each connection cycles through per pool (default 10).")
     int pesPerPool = 10;
 
@@ -106,20 +113,22 @@ public final class LoadGenerator implements Callable<Integer> {
     public Integer call() throws Exception {
         boolean register = switch (mode) {
             case "resolve" -> false;
-            case "register" -> true;
-            default -> throw new CommandLine.ParameterException(new CommandLine(this), "--mode resolve|register");
+            case "register", "churn" -> true;
+            default -> throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--mode resolve|register|churn");
         };
+        boolean churn = mode.equals("churn");
         int policyCode = (int) Long.decode(policy).longValue();
         List<InetSocketAddress> addresses = ports.stream().map(p -> new InetSocketAddress(host, p)).toList();
         Connection setup = null;
-        if (!register) {
-            setup = new Connection(addresses.get(0), -1, false, policyCode, 1024);
+        if (!register || churn) { // churn: PEs that stay keep the pools (and their actors) alive
+            setup = new Connection(addresses.get(0), -1, false, policyCode, 1024, false);
             setup.start();
             setup.registerAll(pools, pesPerPool, policyCode);
         }
         List<Connection> list = new ArrayList<>();
         for (int i = 0; i < connections; i++) {
-            list.add(new Connection(addresses.get(i % addresses.size()), i, register, policyCode, inFlight));
+            list.add(new Connection(addresses.get(i % addresses.size()), i, register, policyCode, inFlight, churn));
         }
         list.forEach(Connection::start);
         Thread.sleep(warmupSeconds * 1000L);
@@ -133,11 +142,11 @@ public final class LoadGenerator implements Callable<Integer> {
         long elapsed = System.nanoTime() - start;
         Histogram h = recorder.getIntervalHistogram();
         running = false;
-        double perSecond = done * 1e9 / elapsed;
+        double perSecond = done * 1e9 / elapsed / (churn ? 2 : 1); // churn: a registration and its deregistration
         System.out.printf(Locale.ROOT, "loadgen mode=%s registrars=%d connections=%d in-flight=%d rate=%s: %.0f %s/s, "
                         + "latency us p50=%d p90=%d p99=%d p99.9=%d max=%d, failed=%d%n",
                 mode, addresses.size(), connections, inFlight, rate == 0 ? "max" : String.format(Locale.ROOT, "%.0f", rate),
-                perSecond, register ? "registrations" : "resolutions",
+                perSecond, churn ? "new registrations" : register ? "registrations" : "resolutions",
                 h.getValueAtPercentile(50) / 1000, h.getValueAtPercentile(90) / 1000,
                 h.getValueAtPercentile(99) / 1000, h.getValueAtPercentile(99.9) / 1000, h.getMaxValue() / 1000,
                 failed.get() - failedBefore);
@@ -157,6 +166,7 @@ public final class LoadGenerator implements Callable<Integer> {
         private final FrameEncoder encoder = new FrameEncoder();
         private final int index;
         private final boolean register;
+        private final boolean churn;
         private final int policyCode;
         private final Semaphore permits;
         private final long[] sentAt = new long[1 << 16];
@@ -164,8 +174,9 @@ public final class LoadGenerator implements Callable<Integer> {
         private final TransportAddress address;
         private long nextRequestId;
 
-        Connection(InetSocketAddress registrar, int index, boolean register, int policyCode, int permits)
-                throws IOException {
+        Connection(InetSocketAddress registrar, int index, boolean register, int policyCode, int permits,
+                   boolean churn) throws IOException {
+            this.churn = churn;
             this.socket = new Socket(registrar.getAddress(), registrar.getPort());
             socket.setTcpNoDelay(true);
             this.out = new BufferedOutputStream(socket.getOutputStream(), 65536);
@@ -176,7 +187,7 @@ public final class LoadGenerator implements Callable<Integer> {
             this.permits = new Semaphore(permits);
             this.handles = new ByteString[pools];
             for (int p = 0; p < pools; p++) {
-                handles[p] = ByteString.copyFrom("load-" + p, StandardCharsets.UTF_8);
+                handles[p] = ByteString.copyFrom(poolPrefix + p, StandardCharsets.UTF_8);
             }
             this.address = TransportAddress.newBuilder()
                     .setAddress(ByteString.copyFrom(new byte[] {10, 0, (byte) (index >> 8), (byte) index}))
@@ -277,6 +288,17 @@ public final class LoadGenerator implements Callable<Integer> {
         }
 
         private AsapMessage request(long n) {
+            if (churn) {
+                // n = 1, 2: register PE k = 1, then deregister it; n = 3, 4: PE k = 2 ... (ids reused after 65,535)
+                long k = (n + 1) / 2;
+                int pool = (int) ((k * 7919 + index) % pools);
+                int peId = (index << 16) | (int) (1 + (k - 1) % 65_535);
+                if ((n & 1) == 1) {
+                    return registration(handles[pool], peId, policyCode);
+                }
+                return AsapMessage.newBuilder().setDeregistration(Deregistration.newBuilder()
+                        .setRequestId(++nextRequestId).setPoolHandle(handles[pool]).setPeId(peId)).build();
+            }
             int pool = (int) ((n * 7919 + index) % pools);
             if (register) {
                 int peId = (index << 16) | (int) (1 + (n / pools) % pesPerPool);
@@ -306,6 +328,10 @@ public final class LoadGenerator implements Callable<Integer> {
                         case REGISTRATION_RESPONSE -> {
                             requestId = m.getRegistrationResponse().getRequestId();
                             cause = m.getRegistrationResponse().getCause();
+                        }
+                        case DEREGISTRATION_RESPONSE -> {
+                            requestId = m.getDeregistrationResponse().getRequestId();
+                            cause = m.getDeregistrationResponse().getCause();
                         }
                         case ENDPOINT_KEEP_ALIVE -> {
                             AsapMessage ack = AsapMessage.newBuilder().setEndpointKeepAliveAck(
