@@ -20,3 +20,30 @@ launch_jar() {
   # shellcheck disable=SC2086
   exec "$java_bin" ${JAVA_OPTS:-$default_opts} -jar "$jar" "$@"
 }
+
+# Runs a main class of the built registrar-actors module (its jar plus the runtime dependencies in target/lib).
+#   launch_registrar_actors NAME MAIN_CLASS DEFAULT_JAVA_OPTS [EXTRA_JAVA_OPTION...] -- ARGS...
+# JAVA (default: java on PATH) is the java command; JAVA_OPTS, when set, replaces DEFAULT_JAVA_OPTS.
+launch_registrar_actors() {
+  local name="$1" main="$2" default_opts="$3"
+  shift 3
+  local extra=()
+  while [[ $# -gt 0 && "$1" != "--" ]]; do
+    extra+=("$1")
+    shift
+  done
+  [[ "${1:-}" == "--" ]] && shift
+  local target="$poolkeeper_root/registrar-actors/target" jar="" candidate
+  for candidate in "$target"/registrar-actors-*.jar; do
+    case "$candidate" in
+      *-tests.jar|*-sources.jar|*-javadoc.jar) ;;
+      *) [[ -f "$candidate" ]] && jar="$candidate" ;;
+    esac
+  done
+  if [[ -z "$jar" || ! -d "$target/lib" ]]; then
+    echo "$name: not built yet; run: (cd $poolkeeper_root && mvn -B -ntp -DskipTests package)" >&2
+    exit 1
+  fi
+  # shellcheck disable=SC2086
+  exec "${JAVA:-java}" ${JAVA_OPTS:-$default_opts} "${extra[@]}" -cp "$jar:$target/lib/*" "$main" "$@"
+}
