@@ -359,6 +359,8 @@ public final class TestbedCommand implements Callable<Integer> {
      */
     private void measureCapacity(String primaryAsap, List<String> problems) throws IOException, InterruptedException {
         String port = primaryAsap.substring(primaryAsap.lastIndexOf(':') + 1);
+        stdout.printf(Locale.ROOT, "testbed: measuring the primary's registration capacity (6 s warm-up, then %d s "
+                + "per figure and policy, about %d s)%n", capacity, 8 + policies.size() * 2 * (capacity + 2));
         // unmeasured: the primary's JIT compiles the registration paths first (the first policy measured on a cold
         // registrar came out at a third of the second)
         for (String mode : List.of("churn", "register")) {
