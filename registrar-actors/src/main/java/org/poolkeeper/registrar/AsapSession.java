@@ -354,8 +354,10 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 pendingRegistrations.computeIfPresent(new PeKey(r.poolHandle(), r.peId()),
                         (k, n) -> n == 1 ? null : n - 1);
                 if (r.status() == Status.ADDED || r.status() == Status.UPDATED) {
+                    // a (re-)registration answers any keep-alive still outstanding: the PE is alive, and a client
+                    // that ignored that keep-alive (its registration had timed out on its side) registered again
                     pes.computeIfAbsent(new PeKey(r.poolHandle(), r.peId()),
-                            k -> new KeepAliveState(WireMapping.poolHandle(k.handle())));
+                            k -> new KeepAliveState(WireMapping.poolHandle(k.handle()))).sentAtNanos = 0;
                 }
                 send(registrationResponse(r.requestId(), WireMapping.poolHandle(r.poolHandle()), r.peId(),
                         WireMapping.cause(r.status())));

@@ -229,10 +229,12 @@ class RegistrarClusterTest {
             ClientLibraryTest.eventually("80 PEs on all three", Duration.ofSeconds(10),
                     () -> converged(4 * pools, a, b, c));
 
-            // PUs resolve through A and C during the whole event
+            // PUs resolve through all three during the whole event: one starts at each registrar (--spread), the
+            // one at B fails over when B dies
             puSim = new Programs.Child(List.of(Programs.launcher("pu-sim").toString(), "--registrars",
-                    a.registrars() + "," + c.registrars(), "--pools", Integer.toString(pools), "--pool-prefix",
-                    "takeover-", "--rate", "500", "--in-flight", "4", "--pus", "1", "--duration", "15"),
+                    b.registrars() + "," + a.registrars() + "," + c.registrars(), "--spread", "--pools",
+                    Integer.toString(pools), "--pool-prefix", "takeover-", "--rate", "600", "--in-flight", "4",
+                    "--pus", "3", "--duration", "15"),
                     "-Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1");
             Thread.sleep(2000);
             b.kill();
@@ -276,8 +278,10 @@ class RegistrarClusterTest {
             Programs.Child pus = puSim;
             assertEquals(0, pus.waitFor(60), () -> "pu-sim failed: " + pus.stderr);
             JsonNode puSummary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(pus.lastStdoutLine());
-            System.out.printf("cluster: pu-sim through A and C during the loss of B: %d resolutions, %d errors%n",
-                    puSummary.get("resolutions").asLong(), puSummary.get("errors").asLong());
+            System.out.printf("cluster: pu-sim through B, A and C during the loss of B: %d resolutions, %d errors, "
+                    + "%d fail-overs%n", puSummary.get("resolutions").asLong(), puSummary.get("errors").asLong(),
+                    puSummary.get("failovers").asLong());
+            assertTrue(puSummary.get("failovers").asLong() >= 1, "the pool user at B failed over: " + puSummary);
             assertTrue(puSummary.get("resolutions").asLong() > 1000, puSummary.toString());
             assertTrue(puSummary.get("errors").asLong() * 20 < puSummary.get("resolutions").asLong(),
                     "bounded failed resolutions: " + puSummary);
