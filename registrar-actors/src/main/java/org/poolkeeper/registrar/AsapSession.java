@@ -125,9 +125,7 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         private final long keepAliveTimeoutNanos = settings.keepAliveTimeout().toNanos();
         private ActorRef<PoolActor.Reply> self;
         private int inFlight;
-        /** Registrations sent to PoolActors and not answered yet, per PE (a PE may re-register meanwhile). */
-        private final Map<PeKey, Integer> pendingRegistrations = new HashMap<>();
-        private int pendingCount;
+        private int pendingRegistrations;
         private long keepAliveRequestId;
 
         Logic() {
@@ -173,16 +171,15 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         @Override
         public void postStop() {
             // the connection is gone: its PEs go, after the grace (the PoolActor ignores the drop for a PE that
-            // registered through another session meanwhile). PEs whose registration is still on its way go
-            // too: their drop reaches the PoolActor after the registration (same sender, same entity), and a
-            // client that lost the connection before the ack re-registers (possibly elsewhere) anyway.
-            if (pes.isEmpty() && pendingRegistrations.isEmpty()) {
+            // registered through another session meanwhile). A registration still on its way is not dropped:
+            // its client may have given up on it and registered the PE again through a new connection, and if
+            // the stale registration reached the PoolActor after the new one, a drop would remove the PE the
+            // client holds. Such a PE stays until its life ends or its client re-registers it.
+            if (pes.isEmpty()) {
                 return;
             }
             Set<PeKey> lost = new HashSet<>(pes.keySet());
-            lost.addAll(pendingRegistrations.keySet());
             pes.clear();
-            pendingRegistrations.clear();
             Runnable drop = () -> lost.forEach(k -> drop(k, Delta.Reason.CONNECTION_LOST));
             Duration grace = settings.connectionLossGrace();
             if (grace.isZero()) {
@@ -290,14 +287,13 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 return;
             }
             if (!pes.containsKey(new PeKey(h, r.getPeId()))
-                    && pes.size() + pendingCount >= settings.maxPesPerConnection()) {
+                    && pes.size() + pendingRegistrations >= settings.maxPesPerConnection()) {
                 send(registrationResponse(r.getRequestId(), r.getPoolHandle(), r.getPeId(),
                         ErrorCause.ERROR_CAUSE_LACK_OF_RESOURCES));
                 return;
             }
             inFlight++;
-            pendingCount++;
-            pendingRegistrations.merge(new PeKey(h, r.getPeId()), 1, Integer::sum);
+            pendingRegistrations++;
             tell(h, new PoolActor.Register(r.getPeId(), policy, addresses, (int) life, node.registrarId(),
                     r.getRequestId(), self));
         }
@@ -350,9 +346,7 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         private void onReply(PoolActor.Reply reply) {
             if (reply instanceof PoolActor.Registered r) {
                 inFlight--;
-                pendingCount--;
-                pendingRegistrations.computeIfPresent(new PeKey(r.poolHandle(), r.peId()),
-                        (k, n) -> n == 1 ? null : n - 1);
+                pendingRegistrations--;
                 if (r.status() == Status.ADDED || r.status() == Status.UPDATED) {
                     // a (re-)registration answers any keep-alive still outstanding: the PE is alive, and a client
                     // that ignored that keep-alive (its registration had timed out on its side) registered again
