@@ -240,7 +240,9 @@ public final class TestbedCommand implements Callable<Integer> {
         sleep(3000);
         String[] phases = {"" + Math.max(1, rate / 2), "" + rate, "max"};
         double loadEnd = loadStart + duration + 1; // pe-sims need ~2 s to start, so they outlive this
-        int phaseLen = Math.max(2, (int) ((duration - 3 - 3 * 1.5) / 3.0));
+        // the two paced phases get a quarter of the load each; the max phase, which runs the pu-sims one after
+        // the other, the rest (each pu-sim needs a few seconds to warm up before its rate means anything)
+        int phaseLen = Math.max(2, (int) ((duration - 3 - 3 * 1.5) / 4.0));
         List<PuPhase> puPhases = new ArrayList<>();
         for (int ph = 0; ph < phases.length; ph++) {
             double left = loadEnd - elapsed() - 1.5;
