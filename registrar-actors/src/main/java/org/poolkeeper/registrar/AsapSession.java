@@ -5,10 +5,8 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -178,9 +176,9 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
             if (pes.isEmpty()) {
                 return;
             }
-            Set<PeKey> lost = new HashSet<>(pes.keySet());
+            Map<PeKey, KeepAliveState> lost = Map.copyOf(pes);
             pes.clear();
-            Runnable drop = () -> lost.forEach(k -> drop(k, Delta.Reason.CONNECTION_LOST));
+            Runnable drop = () -> lost.keySet().forEach(k -> drop(k, Delta.Reason.CONNECTION_LOST));
             Duration grace = settings.connectionLossGrace();
             if (grace.isZero()) {
                 drop.run();

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -30,10 +31,12 @@ public final class RegistrarConnection {
     private final BoundedSourceQueue<AsapMessage> queue;
     private volatile boolean open = true;
     /** When the registrar last sent anything on this connection (System.nanoTime()). */
-    private volatile long lastReceivedNanos = System.nanoTime();
+    private final AtomicLong lastReceivedNanos;
 
-    private RegistrarConnection(RegistrarAddress address, BoundedSourceQueue<AsapMessage> queue) {
+    private RegistrarConnection(RegistrarAddress address, BoundedSourceQueue<AsapMessage> queue,
+                                AtomicLong lastReceivedNanos) {
         this.address = address;
+        this.lastReceivedNanos = lastReceivedNanos;
         this.queue = queue;
     }
 
@@ -50,19 +53,18 @@ public final class RegistrarConnection {
                         List.of(), false, Optional.of(connectTimeout), Optional.empty());
         Flow<AsapMessage, Decoded<AsapMessage>, CompletionStage<Tcp.OutgoingConnection>> framed =
                 TcpFraming.asap(maxFrameLength).join(tcp, Keep.right());
-        RegistrarConnection[] holder = new RegistrarConnection[1]; // set before anything can arrive
+        AtomicLong lastReceived = new AtomicLong(System.nanoTime());
         Pair<Pair<BoundedSourceQueue<AsapMessage>, CompletionStage<Tcp.OutgoingConnection>>, CompletionStage<Done>> m =
                 Source.<AsapMessage>queue(sendBuffer)
                         .viaMat(framed, Keep.both())
                         .toMat(Sink.foreach(decoded -> {
-                            holder[0].lastReceivedNanos = System.nanoTime();
+                            lastReceived.set(System.nanoTime());
                             if (decoded instanceof Decoded.Ok<AsapMessage> ok) {
                                 inbound.accept(ok.message());
                             }
                         }), Keep.both())
                         .run(system);
-        RegistrarConnection connection = new RegistrarConnection(address, m.first().first());
-        holder[0] = connection;
+        RegistrarConnection connection = new RegistrarConnection(address, m.first().first(), lastReceived);
         m.second().whenComplete((done, error) -> {
             connection.open = false;
             closed.accept(connection);
@@ -76,7 +78,7 @@ public final class RegistrarConnection {
 
     /** When the registrar last sent anything on this connection ({@link System#nanoTime()}). */
     public long lastReceivedNanos() {
-        return lastReceivedNanos;
+        return lastReceivedNanos.get();
     }
 
     public boolean isOpen() {
