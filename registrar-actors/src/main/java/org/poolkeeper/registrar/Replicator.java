@@ -449,8 +449,9 @@ public final class Replicator extends AbstractBehavior<Object> {
         }
         if (pull.shards.isEmpty() && pull.handles.isEmpty() && joinPending.remove(pull.writer)) {
             joined.add(pull.writer);
-            getContext().getLog().info("join: pulled the table of registrar {} ({} pools, {} PEs, {} blocks) in {} ms",
-                    hex(pull.writer), pull.listed.size(), replica.elementCount(), pull.blocks,
+            getContext().getLog().info("join: pulled the table of registrar {} ({} pools, {} blocks; {} PEs in the "
+                    + "replica now) in {} ms",
+                    hex(pull.writer), pull.listed.size(), pull.blocks, replica.elementCount(),
                     (System.nanoTime() - pull.startedNanos) / 1_000_000);
             if (joinPending.isEmpty()) {
                 ready.complete(Done.getInstance());

@@ -366,10 +366,7 @@ public final class TestbedCommand implements Callable<Integer> {
         // unmeasured: the primary's JIT compiles the registration paths first (the first policy measured on a cold
         // registrar came out at a third of the second)
         for (String mode : List.of("churn", "register")) {
-            Child warmup = start("loadgen-warmup-" + mode, "loadgen", "-", List.of(launcher("loadgen"), "--port", port,
-                    "--mode", mode, "-c", "4", "-k", "32", "--pools", "10", "--pes-per-pool", "5", "--pool-prefix",
-                    "capacity-warmup-" + mode + "-", "--warmup", "2", "--duration", "1"), "-Xmx128m -XX:+UseSerialGC");
-            waitExit(warmup, 60);
+            runLoadgen("loadgen-warmup-" + mode, "-", port, mode, "capacity-warmup-" + mode + "-", "0x1", 2, 1);
         }
         for (String p : policies) {
             String policy = p.toUpperCase(Locale.ROOT);
@@ -377,12 +374,8 @@ public final class TestbedCommand implements Callable<Integer> {
             double[] rates = new double[2];
             String[] modes = {"churn", "register"};
             for (int m = 0; m < modes.length; m++) {
-                Child lg = start("loadgen-" + modes[m] + "-" + policy, "loadgen", policy, List.of(launcher("loadgen"),
-                        "--port", port, "--mode", modes[m], "-c", "4", "-k", "32", "--pools", "10",
-                        "--pes-per-pool", "5", "--pool-prefix", "capacity-" + modes[m] + "-" + policy.toLowerCase(
-                                Locale.ROOT) + "-", "--policy", code, "--warmup", "1", "--duration", "" + capacity),
-                        "-Xmx128m -XX:+UseSerialGC");
-                waitExit(lg, capacity + 60);
+                Child lg = runLoadgen("loadgen-" + modes[m] + "-" + policy, policy, port, modes[m],
+                        "capacity-" + modes[m] + "-" + policy.toLowerCase(Locale.ROOT) + "-", code, 1, capacity);
                 String line = lg.lastStdoutLine();
                 Matcher matcher = line == null ? null : LOADGEN_RATE.matcher(line);
                 if (lg.exit == null || lg.exit != 0 || matcher == null || !matcher.find()) {
@@ -399,6 +392,19 @@ public final class TestbedCommand implements Callable<Integer> {
             stdout.printf(Locale.ROOT, "testbed: capacity %s: %,.0f new registrations/s, %,.0f re-registrations/s "
                     + "(%d s each, closed loop through the primary)%n", policy, rates[0], rates[1], capacity);
         }
+    }
+
+    /**
+     * Runs deploy/bin/loadgen against the primary, closed loop with 4 connections x 32 requests in flight over 10
+     * pools of 5 PEs, and waits for it to exit.
+     */
+    private Child runLoadgen(String name, String policy, String port, String mode, String poolPrefix,
+                             String policyCode, int warmupSeconds, int seconds) throws IOException, InterruptedException {
+        Child lg = start(name, "loadgen", policy, List.of(launcher("loadgen"), "--port", port, "--mode", mode, "-c",
+                "4", "-k", "32", "--pools", "10", "--pes-per-pool", "5", "--pool-prefix", poolPrefix, "--policy",
+                policyCode, "--warmup", "" + warmupSeconds, "--duration", "" + seconds), "-Xmx128m -XX:+UseSerialGC");
+        waitExit(lg, warmupSeconds + seconds + 60);
+        return lg;
     }
 
     /** A pe-sim's hold: when it began and ends (testbed seconds) and how many PEs it holds registered. */
