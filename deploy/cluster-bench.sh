@@ -43,9 +43,9 @@ say "starting three registrars"
 deploy/bin/cluster start 3 >"$state/cluster-start.out" 2>&1
 ports="$(cut -d: -f2 "$POOLKEEPER_CLUSTER_DIR/addresses" | paste -sd,)"
 say "resolutions over the three registrars (5 s warm-up, 10 s measured)"
-resolve="$(loadgen --port "$ports" --mode resolve -c 6 -k 64 --warmup 5 --duration 10 | tail -1)"
+resolve="$(loadgen --port "$ports" --mode resolve -c 6 -k 64 --warmup 5 --duration 10 | head -1)"
 say "registrations over the three registrars (5 s warm-up, 10 s measured)"
-register="$(loadgen --port "$ports" --mode register -c 6 -k 64 --warmup 5 --duration 10 | tail -1)"
+register="$(loadgen --port "$ports" --mode register -c 6 -k 64 --warmup 5 --duration 10 | head -1)"
 deploy/bin/cluster stop >/dev/null 2>&1
 
 say "starting two registrars and registering 100,000 PEs"

@@ -15,7 +15,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 missing=0
-for jar in bench/target/poolkeeper-bench.jar pe-sim/target/pe-sim.jar pu-sim/target/pu-sim.jar; do
+for jar in tools/target/poolkeeper-tools.jar pe-sim/target/pe-sim.jar pu-sim/target/pu-sim.jar; do
   [[ -f "$jar" ]] || missing=1
 done
 compgen -G "registrar-actors/target/registrar-actors-*.jar" >/dev/null || missing=1

@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
         description = "Poolkeeper handlespace benchmarks: the paper's Table 1 / Figure 2 / sync / memory figures, and "
                 + "JMH microbenchmarks.",
         subcommands = {PaperTableCommand.class, BenchMain.JmhCommand.class, BenchMain.MemoryCommand.class,
-            BenchMain.SyncCommand.class, org.poolkeeper.bench.testbed.TestbedCommand.class})
+            BenchMain.SyncCommand.class})
 public final class BenchMain implements Callable<Integer> {
 
     public static void main(String[] args) throws Exception {

@@ -10,6 +10,7 @@ import org.poolkeeper.handlespace.Pool;
 import org.poolkeeper.handlespace.PoolElement;
 import org.poolkeeper.handlespace.PoolHandle;
 import org.poolkeeper.handlespace.Status;
+import org.poolkeeper.replication.PoolPart;
 
 /**
  * One operation's measurement loop over a {@link Workload}. {@link #run(int)} performs about {@code n} operations
@@ -307,13 +308,17 @@ public abstract class OperationLoop {
         }
     }
 
-    /** Core export: the whole handlespace in blocks of 128, each PE turned into a detached snapshot. */
+    /**
+     * Export: the whole handlespace as the registrar's table export produces it ({@link TableExport}, blocks of
+     * 128 entries, every PE a detached snapshot), from a replica holding the workload's pools.
+     */
     static final class Export extends OperationLoop {
         static final int BLOCK = 128;
-        private final BiConsumer<Pool, PoolElement> sinkBlock = (pool, e) -> sink += e.snapshot().deadline();
+        private final ReplicaTables.OneShard replica;
 
         Export(Workload w) {
             super(w);
+            replica = ReplicaTables.replicaOf(w.hs, w.config);
         }
 
         @Override
@@ -332,33 +337,24 @@ public abstract class OperationLoop {
 
         @Override
         public long once() {
-            Handlespace hs = w.hs;
-            Handlespace.Export x = hs.exportCursor();
-            while (hs.exportBlock(x, BLOCK, sinkBlock)) {
-                // block after block
+            long pes = 0;
+            for (List<PoolPart> block : ReplicaTables.export(replica, BLOCK)) {
+                for (PoolPart part : block) {
+                    pes += part.elements().size();
+                    sink += part.order().sequence();
+                }
             }
-            return hs.elementCount();
+            return pes;
         }
     }
 
-    /** Core import: every snapshot of the workload's handlespace into a new, empty handlespace. */
+    /** Import: the whole table of the workload's handlespace into an empty replica, as a table pull applies it. */
     static final class Import extends OperationLoop {
-        private final PoolHandle[] handles;
-        private final ElementSnapshot[] snapshots;
+        private final List<List<PoolPart>> blocks;
 
         Import(Workload w) {
             super(w);
-            List<PoolHandle> h = new ArrayList<>();
-            List<ElementSnapshot> s = new ArrayList<>();
-            Handlespace.Export x = w.hs.exportCursor();
-            while (w.hs.exportBlock(x, Export.BLOCK, (pool, e) -> {
-                h.add(pool.handle());
-                s.add(e.snapshot());
-            })) {
-                // collect
-            }
-            handles = h.toArray(new PoolHandle[0]);
-            snapshots = s.toArray(new ElementSnapshot[0]);
+            blocks = ReplicaTables.export(ReplicaTables.replicaOf(w.hs, w.config), Export.BLOCK);
         }
 
         @Override
@@ -377,14 +373,12 @@ public abstract class OperationLoop {
 
         @Override
         public long once() {
-            Handlespace target = new Handlespace(w.config, w.coreSeed);
-            for (int i = 0; i < snapshots.length; i++) {
-                if (target.importElement(handles[i], snapshots[i]) != Status.ADDED) {
-                    w.failures++;
-                }
+            ReplicaTables.OneShard target = ReplicaTables.importTable(blocks, w.config);
+            if (target.shard.elementCount() != w.hs.elementCount()) {
+                w.failures++;
             }
-            sink += target.checksum();
-            return snapshots.length;
+            sink += target.shard.checksum();
+            return target.shard.elementCount();
         }
     }
 }

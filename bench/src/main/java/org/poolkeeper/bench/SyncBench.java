@@ -1,32 +1,30 @@
 package org.poolkeeper.bench;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.BiConsumer;
-import org.poolkeeper.handlespace.ElementSnapshot;
-import org.poolkeeper.handlespace.Handlespace;
 import org.poolkeeper.handlespace.PolicyType;
-import org.poolkeeper.handlespace.Pool;
-import org.poolkeeper.handlespace.PoolElement;
 import org.poolkeeper.handlespace.PoolHandle;
 import org.poolkeeper.handlespace.Status;
 import org.poolkeeper.protocol.wire.HandleTableResponse;
 import org.poolkeeper.protocol.wire.HandleUpdate;
 import org.poolkeeper.protocol.wire.HandleUpdateBatch;
 import org.poolkeeper.protocol.wire.PoolEntries;
-import org.poolkeeper.protocol.wire.PoolElementEntry;
-import org.poolkeeper.protocol.wire.UpdateAction;
-import org.poolkeeper.registrar.WireMapping;
+import org.poolkeeper.registrar.wire.WireMapping;
+import org.poolkeeper.replication.Delta;
+import org.poolkeeper.replication.PoolPart;
+import org.poolkeeper.replication.ReplicaSync;
+import org.poolkeeper.replication.TablePull;
 
 /**
- * Synchronization figures (the paper's section 4.4): a full export of a handlespace in blocks of 128 PEs, core
- * only and encoded into the registrar protocol's {@code HandleTableResponse}; the import on the other side, core
- * only and decoding those bytes; and a delta sync that sends only the PEs changed since a cursor as
- * {@code HandleUpdate}s, to show what deltas save against a full transfer.
+ * Synchronization figures (the paper's section 4.4), on the code registrars run between each other: a writer's
+ * full table ({@link org.poolkeeper.replication.TableExport}) in blocks of 128 entries, core only and encoded into
+ * the registrar protocol's {@code HandleTableResponse}; the import on the other side (a table pull,
+ * {@link ReplicaSync}), core only and decoding those bytes; and a delta sync in which the writer re-registers a
+ * share of the PEs and only those changes travel as {@code HandleUpdate}s, to show what deltas save against a
+ * full transfer.
  */
 final class SyncBench {
     static final int BLOCK = 128;
@@ -90,52 +88,50 @@ final class SyncBench {
         OperationLoop.Import coreImport = new OperationLoop.Import(w);
 
         Stats exportCore = time(export::once, windowNs, reps);
-        add(rows, err, new Row(n, "export, core only (snapshots)", exportCore, 0, ""));
+        add(rows, err, new Row(n, "export, core only (TableExport: pool parts of snapshots)", exportCore, 0, ""));
 
-        List<byte[]> blocks = encodeFull(w.hs);
+        // the writer: the workload's pools in a shard it writes (epoch 2), and its table as bytes
+        ReplicaTables.OneShard writer = ReplicaTables.replicaOf(w.hs, w.config);
+        writer.shard.beginIncarnation(ReplicaTables.WRITER, 2);
+        List<byte[]> blocks = encodeFull(writer);
         long fullBytes = blocks.stream().mapToLong(b -> b.length).sum();
-        Stats exportEncode = time(() -> encodeFull(w.hs).size(), windowNs, reps);
-        add(rows, err, new Row(n, "export + encode (HandleTableResponse per 128 PEs, toByteArray)", exportEncode,
+        Stats exportEncode = time(() -> encodeFull(writer).size(), windowNs, reps);
+        add(rows, err, new Row(n, "export + encode (HandleTableResponse per 128 entries, toByteArray)", exportEncode,
                 fullBytes, blocks.size() + " blocks"));
 
         Stats importCore = time(coreImport::once, windowNs, reps);
-        add(rows, err, new Row(n, "import, core only (snapshots into an empty handlespace)", importCore, 0, ""));
+        add(rows, err, new Row(n, "import, core only (a table pull into an empty replica)", importCore, 0, ""));
 
-        Stats decodeImport = time(() -> decodeAndImport(blocks, new Handlespace(w.config, 1)).elementCount(),
-                windowNs, reps);
-        add(rows, err, new Row(n, "decode + import (parseFrom, WireMapping.snapshot, importElement)", decodeImport,
+        Stats decodeImport = time(() -> decodeAndImport(blocks, w).shard.elementCount(), windowNs, reps);
+        add(rows, err, new Row(n, "decode + import (parseFrom, WireMapping.poolPart, table pull)", decodeImport,
                 fullBytes, ""));
 
-        Stats full = time(() -> decodeAndImport(encodeFull(w.hs), new Handlespace(w.config, 1)).elementCount(),
-                windowNs, reps);
+        Stats full = time(() -> decodeAndImport(encodeFull(writer), w).shard.elementCount(), windowNs, reps);
         add(rows, err, new Row(n, "full sync: export + encode + decode + import", full, fullBytes, "baseline"));
 
-        Handlespace replica = decodeAndImport(blocks, new Handlespace(w.config, 1));
-        if (replica.checksum() != w.hs.checksum()) {
+        ReplicaTables.OneShard replica = decodeAndImport(blocks, w);
+        if (replica.shard.checksum() != writer.shard.checksum()) {
             throw new IllegalStateException("replica checksum differs after a full sync");
         }
+        ReplicaSync sync = new ReplicaSync(replica);
         PoolHandle handle = w.handles[0];
         for (double fraction : DELTA_FRACTIONS) {
             int changes = Math.max(1, (int) Math.round(n * fraction));
-            int[] changed = new int[changes];
-            for (int i = 0; i < changes; i++) { // the changes since the cursor: re-registrations at the writer
-                int slot = w.pickSlot(0);
-                changed[i] = w.live[0][slot];
-                if (w.hs.register(handle, changed[i], w.nextInfo(), w.liveAddresses[0][slot], Workload.LIFE_MS,
-                        Workload.REGISTRAR_ID, ++w.now) != Status.UPDATED) {
-                    throw new IllegalStateException("re-registration failed");
-                }
-            }
-            List<byte[]> delta = encodeDelta(w.hs, handle, changed);
-            long deltaBytes = delta.stream().mapToLong(b -> b.length).sum();
-            Stats deltaTime = time(() -> applyDelta(encodeDelta(w.hs, handle, changed), replica), windowNs, reps);
-            if (replica.checksum() != w.hs.checksum()) {
-                throw new IllegalStateException("replica checksum differs after a delta sync");
+            long[] bytes = {0};
+            Stats deltaTime = time(() -> {
+                List<byte[]> batches = reregisterAndEncode(w, writer, handle, changes);
+                bytes[0] = batches.stream().mapToLong(b -> b.length).sum();
+                return applyDeltas(batches, sync);
+            }, windowNs, reps);
+            if (replica.shard.checksum() != writer.shard.checksum()
+                    || !replica.shard.order(handle).equals(writer.shard.order(handle))) {
+                throw new IllegalStateException("replica differs from the writer after a delta sync");
             }
             String note = String.format(Locale.ROOT, "time %+.0f %%, bytes %+.0f %% vs full sync",
-                    100 * (deltaTime.mean / full.mean - 1), 100 * (deltaBytes / (double) fullBytes - 1));
-            add(rows, err, new Row(n, String.format(Locale.ROOT, "delta sync, %.0f %% of PEs changed (%,d HandleUpdates, "
-                    + "encode + decode + apply)", fraction * 100, changes), deltaTime, deltaBytes, note));
+                    100 * (deltaTime.mean / full.mean - 1), 100 * (bytes[0] / (double) fullBytes - 1));
+            add(rows, err, new Row(n, String.format(Locale.ROOT, "delta sync, %.0f %% of PEs changed (%,d "
+                    + "re-registrations at the writer, HandleUpdates encoded, decoded, applied)", fraction * 100,
+                    changes), deltaTime, bytes[0], note));
         }
     }
 
@@ -146,105 +142,75 @@ final class SyncBench {
                 row.bytes() > 0 ? String.format(Locale.ROOT, "  %,d bytes", row.bytes()) : "");
     }
 
-    /** Encodes a whole handlespace as HandleTableResponse blocks of at most 128 PEs. */
-    static List<byte[]> encodeFull(Handlespace hs) {
-        BlockEncoder encoder = new BlockEncoder();
-        Handlespace.Export x = hs.exportCursor();
+    /** The writer's whole table as HandleTableResponse blocks of at most 128 entries, as its table server sends it. */
+    static List<byte[]> encodeFull(ReplicaTables.OneShard writer) {
         List<byte[]> blocks = new ArrayList<>();
-        long request = 1;
-        boolean more;
-        do {
-            encoder.start(request);
-            more = hs.exportBlock(x, BLOCK, encoder);
-            blocks.add(encoder.finish(more));
-        } while (more);
+        long cursor = 0;
+        List<List<PoolPart>> table = ReplicaTables.export(writer, BLOCK);
+        for (int i = 0; i < table.size(); i++) {
+            HandleTableResponse.Builder response = HandleTableResponse.newBuilder().setRequestId(1)
+                    .setSenderRegistrarId(ReplicaTables.WRITER).setMoreToSend(i < table.size() - 1)
+                    .setNextCursor(++cursor);
+            for (PoolPart part : table.get(i)) {
+                response.addPools(WireMapping.poolEntries(part));
+            }
+            blocks.add(response.build().toByteArray());
+        }
         return blocks;
     }
 
-    /** Collects one block: a PoolEntries per pool run, a PoolElementEntry per PE. */
-    private static final class BlockEncoder implements BiConsumer<Pool, PoolElement> {
-        private HandleTableResponse.Builder response;
-        private PoolEntries.Builder entries;
-        private Pool pool;
-        private long cursor;
-
-        void start(long requestId) {
-            response = HandleTableResponse.newBuilder().setRequestId(requestId);
-            entries = null;
-            pool = null;
-        }
-
-        @Override
-        public void accept(Pool p, PoolElement e) {
-            if (p != pool) {
-                flush();
-                pool = p;
-                entries = PoolEntries.newBuilder().setPoolHandle(WireMapping.poolHandle(p.handle()))
-                        .setPolicyType(p.policy().code());
-            }
-            entries.addElements(WireMapping.replicationEntry(e, p.policy()));
-            cursor++;
-        }
-
-        private void flush() {
-            if (entries != null) {
-                response.addPools(entries);
-                entries = null;
-            }
-        }
-
-        byte[] finish(boolean more) {
-            flush();
-            return response.setMoreToSend(more).setNextCursor(cursor).build().toByteArray();
-        }
-    }
-
-    static Handlespace decodeAndImport(List<byte[]> blocks, Handlespace target) throws InvalidProtocolBufferException {
+    /** Decodes a table and imports it into an empty replica, as a registrar's table pull does. */
+    static ReplicaTables.OneShard decodeAndImport(List<byte[]> blocks, Workload w)
+            throws InvalidProtocolBufferException {
+        ReplicaTables.OneShard target = new ReplicaTables.OneShard(w.config, 3);
+        ReplicaSync sync = new ReplicaSync(target);
+        TablePull pull = sync.pull(ReplicaTables.WRITER, java.util.Set.of(), java.util.Set.of(), 0);
         for (byte[] block : blocks) {
             HandleTableResponse response = HandleTableResponse.parseFrom(block);
+            List<PoolPart> parts = new ArrayList<>(response.getPoolsCount());
             for (PoolEntries entries : response.getPoolsList()) {
-                PoolHandle handle = WireMapping.poolHandle(entries.getPoolHandle());
-                for (PoolElementEntry entry : entries.getElementsList()) {
-                    ElementSnapshot snapshot = WireMapping.snapshot(entry);
-                    if (!target.importElement(handle, snapshot).isSuccess()) {
-                        throw new IllegalStateException("import refused " + entry.getPeId());
-                    }
-                }
+                parts.add(WireMapping.poolPart(entries, ReplicaTables.WRITER, w.config.maxPoolHandleLength()));
             }
+            sync.block(pull.id(), parts, !response.getMoreToSend(), 0);
         }
         return target;
     }
 
-    /** The changed PEs as HandleUpdate messages, batched 128 to a HandleUpdateBatch. */
-    static List<byte[]> encodeDelta(Handlespace hs, PoolHandle handle, int[] changed) {
+    /** The writer re-registers {@code changes} random PEs; their deltas as HandleUpdateBatches of 128. */
+    static List<byte[]> reregisterAndEncode(Workload w, ReplicaTables.OneShard writer, PoolHandle handle,
+                                            int changes) {
+        List<Delta> deltas = new ArrayList<>(changes);
+        for (int i = 0; i < changes; i++) {
+            int slot = w.pickSlot(0);
+            if (writer.shard.register(handle, w.live[0][slot], w.nextInfo(), w.liveAddresses[0][slot],
+                    Workload.LIFE_MS, Workload.REGISTRAR_ID, ++w.now, deltas::add) != Status.UPDATED) {
+                throw new IllegalStateException("re-registration failed");
+            }
+        }
         List<byte[]> batches = new ArrayList<>();
-        ByteString handleBytes = WireMapping.poolHandle(handle);
-        Pool pool = hs.pool(handle);
-        HandleUpdateBatch.Builder batch = HandleUpdateBatch.newBuilder().setSenderRegistrarId(Workload.REGISTRAR_ID);
-        for (int i = 0; i < changed.length; i++) {
-            PoolElement e = pool.find(changed[i]);
-            batch.addUpdates(HandleUpdate.newBuilder().setPoolHandle(handleBytes).setOwnerEpoch(1).setSequence(i + 1)
-                    .setAction(UpdateAction.UPDATE_ACTION_UPDATE)
-                    .setElement(WireMapping.replicationEntry(e, pool.policy()))
-                    .setWriterRegistrarId(Workload.REGISTRAR_ID));
-            if (batch.getUpdatesCount() == BLOCK || i == changed.length - 1) {
+        HandleUpdateBatch.Builder batch = HandleUpdateBatch.newBuilder().setSenderRegistrarId(ReplicaTables.WRITER);
+        for (int i = 0; i < deltas.size(); i++) {
+            batch.addUpdates(WireMapping.handleUpdate(deltas.get(i)));
+            if (batch.getUpdatesCount() == BLOCK || i == deltas.size() - 1) {
                 batches.add(batch.build().toByteArray());
-                batch = HandleUpdateBatch.newBuilder().setSenderRegistrarId(Workload.REGISTRAR_ID);
+                batch = HandleUpdateBatch.newBuilder().setSenderRegistrarId(ReplicaTables.WRITER);
             }
         }
         return batches;
     }
 
-    static long applyDelta(List<byte[]> batches, Handlespace replica) throws InvalidProtocolBufferException {
+    /** Decodes update batches and applies them as a registrar's inbox does. */
+    static long applyDeltas(List<byte[]> batches, ReplicaSync sync) throws InvalidProtocolBufferException {
         long applied = 0;
         for (byte[] bytes : batches) {
+            List<Delta> deltas = new ArrayList<>();
             for (HandleUpdate update : HandleUpdateBatch.parseFrom(bytes).getUpdatesList()) {
-                PoolHandle handle = WireMapping.poolHandle(update.getPoolHandle());
-                if (!replica.importElement(handle, WireMapping.snapshot(update.getElement())).isSuccess()) {
-                    throw new IllegalStateException("delta refused");
-                }
-                applied++;
+                deltas.add(WireMapping.delta(update));
             }
+            if (!sync.receive(deltas, 0).isEmpty()) {
+                throw new IllegalStateException("a delta did not apply in order");
+            }
+            applied += deltas.size();
         }
         return applied;
     }
@@ -264,12 +230,14 @@ final class SyncBench {
                     r.millis().mean, r.millis().low, r.millis().high,
                     r.bytes() > 0 ? String.format(Locale.ROOT, "%,d", r.bytes()) : "—", r.note()));
         }
-        b.append("\nexport core only walks the pool in selection order and hands each PE over as an ElementSnapshot "
-                + "(what import consumes); the encoded variant builds the registrar protocol's HandleTableResponse "
-                + "(PoolEntries with PoolElementEntry per PE, full replication state) and serializes it. A delta sync "
-                + "sends each PE changed since the replica's cursor once, as a HandleUpdate in HandleUpdateBatch "
-                + "messages of 128, and the replica decodes and applies them; its saving is against the full sync "
-                + "row (encode, decode and import of everything).\n");
+        b.append("\nThe export is the registrars' own (TableExport: the pool walked with the core's export cursor, "
+                + "each PE a detached snapshot in a pool part; a pool larger than a block in parts of one state); the "
+                + "encoded variant builds the registrar protocol's HandleTableResponse (PoolEntries with "
+                + "PoolElementEntry per PE, full replication state) and serializes it. The import is a table pull "
+                + "(ReplicaSync: parts merged, each pool applied, then the sweep). A delta sync is the writer "
+                + "re-registering the changed PEs, their HandleUpdates (HandleUpdateBatch messages of 128) encoded, "
+                + "decoded and applied in order by the replica; its saving is against the full sync row (encode, "
+                + "decode and import of everything).\n");
         return b.toString();
     }
 }

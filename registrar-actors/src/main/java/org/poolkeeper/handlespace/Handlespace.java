@@ -1,11 +1,8 @@
 package org.poolkeeper.handlespace;
 
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
@@ -13,21 +10,26 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
- * All pools of a registrar: pool handle to {@link Pool}, plus the ownership index (home registrar id to its
- * PEs) with a PE count and a checksum per owner, kept up to date in O(1) per change (see {@link Checksums}
- * for the formula). A pool exists while it holds at least one PE.
+ * A set of pools: pool handle to {@link Pool}, plus the ownership index (home registrar id to its PEs) with a
+ * PE count and a checksum per owner, kept up to date in O(1) per change (see {@link Checksums} for the
+ * formula), and the pools filed by their earliest deadline ({@link PoolDeadlines}). A pool exists while it
+ * holds at least one PE. A registrar holds one per shard of its handlespace
+ * ({@code org.poolkeeper.replication.ShardReplica}).
  *
- * <p>Complexity: as {@link Pool} for operations on one pool, plus an expected O(1) pool lookup;
- * {@link #nextDeadline()} and {@link #expire} look at every pool (O(pools)); counts and checksums O(1).
+ * <p>Complexity: as {@link Pool} for operations on one pool, plus an expected O(1) pool lookup and O(log pools)
+ * to re-file the pool under its earliest deadline; {@link #nextDeadline()} O(1); {@link #expire} O(log pools)
+ * per pool with a PE due, plus the removals; counts and checksums O(1).
  *
- * <p>Not thread-safe: one owner (a replication actor, a test, a benchmark) calls it. Time is a parameter in
- * microseconds; nothing here reads a clock.
+ * <p>Not thread-safe: one owner at a time calls it (a shard's writer or replica under its lock, a test, a
+ * benchmark). Pools it hands out may be read and resolved from, but changed only through this class (so that
+ * the deadline filing stays right). Time is a parameter in microseconds; nothing here reads a clock.
  */
 public final class Handlespace {
     private final HandlespaceConfig config;
     private final SplittableRandom random;
     private final Map<PoolHandle, Pool> pools = new HashMap<>();
     private final OwnerIndex owners = new OwnerIndex();
+    private final PoolDeadlines deadlines = new PoolDeadlines();
 
     public Handlespace(HandlespaceConfig config, long seed) {
         this.config = Objects.requireNonNull(config, "config");
@@ -66,12 +68,19 @@ public final class Handlespace {
         return pool != null ? pool : new Pool(handle, config, random.split(), owners);
     }
 
+    /** After any change of {@code pool}: drops it when empty, else keeps it, filed under its earliest deadline. */
     private void keepIfUsed(Pool pool) {
         if (pool.isEmpty()) {
-            pools.remove(pool.handle());
-        } else if (pools.get(pool.handle()) != pool) {
+            if (pool.deadlineSlot >= 0) {
+                pools.remove(pool.handle());
+                deadlines.remove(pool);
+            }
+            return;
+        }
+        if (pool.deadlineSlot < 0) {
             pools.put(pool.handle(), pool);
         }
+        deadlines.file(pool, pool.nextDeadline());
     }
 
     /**
@@ -120,32 +129,32 @@ public final class Handlespace {
     /** See {@link Pool#setDeadline}. */
     public Status setDeadline(PoolHandle handle, int peId, long deadline) {
         Pool pool = pools.get(handle);
-        return pool == null ? Status.UNKNOWN_POOL_HANDLE : pool.setDeadline(peId, deadline);
+        if (pool == null) {
+            return Status.UNKNOWN_POOL_HANDLE;
+        }
+        Status status = pool.setDeadline(peId, deadline);
+        keepIfUsed(pool);
+        return status;
     }
 
-    /** The earliest deadline of any pool, or {@link Long#MAX_VALUE}. O(pools). */
+    /** The earliest deadline of any PE, or {@link Long#MAX_VALUE}. O(1). */
     public long nextDeadline() {
-        long next = Long.MAX_VALUE;
-        for (Pool pool : pools.values()) {
-            next = Math.min(next, pool.nextDeadline());
-        }
-        return next;
+        Pool first = deadlines.peek();
+        return first == null ? Long.MAX_VALUE : first.filedDeadline;
     }
 
     /**
-     * Expires every PE due at {@code now} in every pool (each pool in deadline order), handing each with its
-     * pool to {@code removed}. O(pools) plus the removals.
+     * Expires every PE due at {@code now} (pool after pool, earliest first; each pool in deadline order), handing
+     * each with its pool to {@code removed} after its removal. O(log pools) per pool with a PE due, plus the
+     * removals.
      */
     public int expire(long now, BiConsumer<Pool, PoolElement> removed) {
         int expired = 0;
-        for (Iterator<Pool> it = pools.values().iterator(); it.hasNext(); ) {
-            Pool pool = it.next();
-            if (pool.nextDeadline() <= now) {
-                expired += pool.expire(now, e -> removed.accept(pool, e));
-                if (pool.isEmpty()) {
-                    it.remove();
-                }
-            }
+        Pool pool;
+        while ((pool = deadlines.peek()) != null && pool.filedDeadline <= now) {
+            Pool p = pool;
+            expired += p.expire(now, e -> removed.accept(p, e));
+            keepIfUsed(p);
         }
         return expired;
     }
@@ -190,57 +199,6 @@ public final class Handlespace {
         owners.forEachOwned(ownerId, action);
     }
 
-    // ------------------------------------------------------------------ export
-
-    /** Where a block-wise export of a whole handlespace stands (pools in handle order). */
-    public static final class Export {
-        private final List<Pool> pools;
-        private int poolIndex;
-        private ExportCursor current;
-
-        private Export(List<Pool> pools) {
-            this.pools = pools;
-        }
-
-        public boolean hasMore() {
-            return poolIndex < pools.size();
-        }
-    }
-
-    /** Starts an export of the whole handlespace, as it is now (see {@link ExportCursor}). */
-    public Export exportCursor() {
-        List<Pool> list = new ArrayList<>(pools.values());
-        list.sort((a, b) -> a.handle().compareTo(b.handle()));
-        return new Export(list);
-    }
-
-    /**
-     * Hands the next at most {@code maxElements} PEs of the export, with their pools, to {@code sink}.
-     *
-     * @return true if the export has more to send
-     */
-    public boolean exportBlock(Export export, int maxElements, BiConsumer<Pool, PoolElement> sink) {
-        if (maxElements < 1) {
-            throw new IllegalArgumentException("maxElements must be at least 1");
-        }
-        int[] budget = {maxElements};
-        while (export.poolIndex < export.pools.size() && budget[0] > 0) {
-            Pool pool = export.pools.get(export.poolIndex);
-            if (export.current == null) {
-                export.current = pool.exportCursor();
-            }
-            boolean more = pool.exportBlock(export.current, budget[0], e -> {
-                sink.accept(pool, e);
-                budget[0]--;
-            });
-            if (!more) {
-                export.current = null;
-                export.poolIndex++;
-            }
-        }
-        return export.hasMore();
-    }
-
     // ------------------------------------------------------------------ invariants
 
     /**
@@ -281,6 +239,10 @@ public final class Handlespace {
         }
         if (expected.size() != owners.ownerIds().length) {
             throw new IllegalStateException("ownership index misses an owner");
+        }
+        deadlines.checkInvariants();
+        if (deadlines.size() != pools.size()) {
+            throw new IllegalStateException(deadlines.size() + " pools filed by deadline, " + pools.size() + " held");
         }
     }
 }

@@ -39,6 +39,9 @@ public final class Pool {
     private long checksum;
     private PoolElement lastEvicted;
     private int[] drawnRanks;
+    /** Where the handlespace's {@link PoolDeadlines} holds this pool (-1: not filed) and under which deadline. */
+    int deadlineSlot = -1;
+    long filedDeadline;
 
     /** A pool that stands alone (a PoolActor's), with its own seeded random source. */
     public Pool(PoolHandle handle, HandlespaceConfig config, long seed) {

@@ -149,6 +149,20 @@ public final class PoolElement {
                 lastSelectedAt, deadline, seq, unreachableReports, accumulatedDegradation(), roundCounter);
     }
 
+    /** Whether this PE is exactly what {@code s} describes (every attribute, timer and selection state). */
+    public boolean matches(ElementSnapshot s) {
+        PolicyInfo info = s.policy();
+        return id == s.id() && pool != null && pool.policy() == info.type() && load == info.load()
+                && weight == info.weight() && priority == info.priority()
+                && loadDegradation == info.loadDegradation() && lifeMs == s.lifeMs()
+                && homeRegistrarId == s.homeRegistrarId() && registeredAt == s.registeredAt()
+                && lastReregisteredAt == s.lastReregisteredAt() && lastSelectedAt == s.lastSelectedAt()
+                && deadline == s.deadline() && seq == s.selectionSequence()
+                && unreachableReports == s.unreachableReports()
+                && accumulatedDegradation() == s.accumulatedDegradation() && roundCounter == s.roundCounter()
+                && java.util.Arrays.equals(addresses, s.addresses().encoded());
+    }
+
     @Override
     public String toString() {
         return "PE[" + Integer.toUnsignedString(id, 16) + " load=" + Integer.toUnsignedString(load)

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.poolkeeper.registrar.node.RegistrarSettings;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 import picocli.CommandLine;

@@ -3,32 +3,65 @@ package org.poolkeeper.registrar;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.File;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SelfUp;
 import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.stream.javadsl.Tcp;
+import org.poolkeeper.handlespace.PoolHandle;
+import org.poolkeeper.registrar.endpoint.AsapEndpoint;
+import org.poolkeeper.registrar.node.BadInputLog;
+import org.poolkeeper.registrar.node.ClusterSettings;
+import org.poolkeeper.registrar.node.Membership;
+import org.poolkeeper.registrar.node.MicrosClock;
+import org.poolkeeper.registrar.node.RegistrarSettings;
+import org.poolkeeper.registrar.pool.PoolSharding;
+import org.poolkeeper.registrar.pool.ShardWriter;
+import org.poolkeeper.registrar.replication.Auditor;
+import org.poolkeeper.registrar.replication.DeltaQueue;
+import org.poolkeeper.registrar.replication.HostedShards;
+import org.poolkeeper.registrar.replication.Inbox;
+import org.poolkeeper.registrar.replication.NodeReplica;
+import org.poolkeeper.registrar.replication.Outbox;
+import org.poolkeeper.registrar.replication.PeerEndpoints;
+import org.poolkeeper.registrar.replication.ReplicationStats;
+import org.poolkeeper.registrar.replication.TableServer;
+import org.poolkeeper.replication.PoolOrder;
+import org.poolkeeper.replication.PoolPart;
+import org.poolkeeper.replication.ShardReplica;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Brings a registrar node up inside an actor system: joins the cluster (itself, when no seed node is
- * configured: a one-node cluster is still a cluster), waits until this member is Up, starts PoolActor sharding
- * and binds the ASAP endpoint, which is unbound first when the system shuts down. {@link RegistrarMain} and
- * the tests use the same path.
+ * Brings a registrar node up inside an actor system, and is the one place that wires its parts: joins the
+ * cluster (itself, when no seed node is configured: a one-node cluster is still a cluster), waits until this
+ * member is Up, starts replication ({@link Outbox}, {@link Inbox}, {@link TableServer}, {@link Auditor} at fixed
+ * paths under {@code /system}), pulls every peer's table (join), then starts the shard writers' sharding and
+ * binds the ASAP endpoint, which is unbound first when the system shuts down. {@link RegistrarMain} and the tests
+ * use the same path.
  */
 public final class RegistrarServer {
+    private static final Logger LOG = LoggerFactory.getLogger(RegistrarServer.class);
 
     /** The resource with the Pekko settings a registrar node runs with (above reference.conf). */
     public static final String NODE_CONFIG_RESOURCE = "poolkeeper-registrar-node.conf";
@@ -39,10 +72,14 @@ public final class RegistrarServer {
     private RegistrarServer() {
     }
 
-    /** A running node. */
+    /**
+     * A running node.
+     *
+     * @param replica  the node's replica (tests inspect it)
+     * @param sharding the shard writers' placement (tests talk to writers through it)
+     */
     public record Started(int registrarId, InetSocketAddress asapAddress, Address clusterAddress,
-                          Tcp.ServerBinding binding,
-                          ActorRef<ShardingEnvelope<PoolActor.Command>> region) {
+                          Tcp.ServerBinding binding, NodeReplica replica, PoolSharding sharding) {
     }
 
     /**
@@ -74,7 +111,7 @@ public final class RegistrarServer {
                 "pekko.remote.artery.canonical.port", r.getInt("cluster-port"),
                 "pekko.cluster.seed-nodes", seeds,
                 "pekko.cluster.sharding.number-of-shards", r.getInt("number-of-shards"),
-                "pekko.cluster.roles", List.of(ClusterSettings.role(id)),
+                "pekko.cluster.roles", List.of(Membership.role(id)),
                 "pekko.cluster.split-brain-resolver.stable-after",
                 r.getDuration("down-stable-after").toMillis() + " ms",
                 "pekko.cluster.down-removal-margin", r.getDuration("takeover-margin").toMillis() + " ms");
@@ -87,7 +124,21 @@ public final class RegistrarServer {
 
     /** Starts the registrar in {@code system} (whose config came from {@link #loadConfig}). */
     public static CompletionStage<Started> start(ActorSystem<?> system) {
-        RegistrarNode node = RegistrarNode.get(system);
+        Config config = system.settings().config();
+        RegistrarSettings settings = RegistrarSettings.from(config);
+        ClusterSettings clusterSettings = ClusterSettings.from(config, settings);
+        int self = settings.registrarId();
+        MicrosClock clock = MicrosClock.system();
+        NodeReplica replica = new NodeReplica(settings.numberOfShards(), settings.handlespace(),
+                System.nanoTime() ^ self);
+        ReplicationStats stats = new ReplicationStats();
+        HostedShards hosted = new HostedShards();
+        PeerEndpoints peers = new PeerEndpoints();
+        BadInputLog badInput = new BadInputLog(settings.badInputLogLinesPerSecond());
+        DeltaQueue deltas = new DeltaQueue(clusterSettings.bufferSize());
+        Membership membership = new Membership(system, self);
+        AtomicInteger asapPort = new AtomicInteger();
+
         Cluster cluster = Cluster.get(system);
         CompletableFuture<Done> up = new CompletableFuture<>();
         ActorRef<SelfUp> upListener = system.systemActorOf(Behaviors.receive(SelfUp.class)
@@ -96,26 +147,100 @@ public final class RegistrarServer {
                     return Behaviors.stopped();
                 }).build(), "registrar-self-up", Props.empty());
         cluster.subscriptions().tell(Subscribe.create(upListener, SelfUp.class));
-        if (system.settings().config().getList("pekko.cluster.seed-nodes").isEmpty()) {
+        if (config.getList("pekko.cluster.seed-nodes").isEmpty()) {
             cluster.manager().tell(Join.create(cluster.selfMember().address()));
         }
-        // join: the replicator pulls the other registrars' tables before this node hosts any pool (a PoolActor
+        // join: the inbox pulls the other registrars' tables before this node hosts any shard (a shard writer
         // starts from the local replica) and before clients are accepted
-        CompletableFuture<Done> ready = up.thenComposeAsync(done -> {
-            CompletableFuture<Done> pulled = new CompletableFuture<>();
-            system.systemActorOf(Replicator.create(pulled), "replicator", Props.empty());
-            return pulled;
+        CompletableFuture<Done> ready = new CompletableFuture<>();
+        AtomicReference<ActorRef<Object>> auditorRef = new AtomicReference<>();
+        AtomicReference<ActorRef<Object>> inboxRef = new AtomicReference<>();
+        CompletableFuture<Done> replicating = up.thenApplyAsync(done -> {
+            ActorRef<Outbox.Command> outbox = system.systemActorOf(supervised(Outbox.create(deltas, membership,
+                    clusterSettings.batchSize(), clusterSettings.batchInterval(), stats)), "poolkeeper-replication-outbox", Props.empty());
+            system.systemActorOf(supervised(TableServer.create(replica, membership,
+                    clusterSettings.maxElementsPerBlock(), settings.handlespace().maxPoolHandleLength(), outbox, stats,
+                    badInput)), TableServer.NAME, Props.empty());
+            ActorRef<Object> inbox = system.systemActorOf(supervised(Inbox.create(replica, membership,
+                    clusterSettings.maxElementsPerBlock(), settings.handlespace().maxPoolHandleLength(),
+                    clusterSettings.joinTimeout(), stats, badInput, ready)), Inbox.NAME, Props.empty());
+            inboxRef.set(inbox);
+            auditorRef.set(system.systemActorOf(supervised(Auditor.create(replica, membership, hosted, peers,
+                    inbox.narrow(), clusterSettings.auditInterval(), settings.host(), asapPort::get, stats,
+                    badInput)), Auditor.NAME, Props.empty()));
+            return done;
         }, system.executionContext());
-        return ready.thenComposeAsync(done -> {
-            ActorRef<ShardingEnvelope<PoolActor.Command>> region = PoolActor.init(system);
-            return AsapEndpoint.bind(system, region).thenApply(binding -> {
-                node.asapBound(binding.localAddress().getPort());
+        if (!clusterSettings.statusFile().isEmpty()) {
+            StatusFile status = new StatusFile(Path.of(clusterSettings.statusFile()), membership, replica, hosted,
+                    stats, ready::isDone);
+            Duration interval = clusterSettings.statusInterval();
+            Path corruption = Path.of(clusterSettings.statusFile() + ".corrupt");
+            system.scheduler().scheduleWithFixedDelay(interval, interval, () -> {
+                if (clusterSettings.testHooks() && Files.exists(corruption)) {
+                    corruptForTest(replica, hosted, corruption);
+                }
+                status.write();
+            }, system.executionContext());
+        }
+        return replicating.thenCompose(done -> ready).thenComposeAsync(done -> {
+            AtomicReference<PoolSharding> sharding = new AtomicReference<>();
+            ShardWriter.Context writers = new ShardWriter.Context(self, replica, deltas, clock,
+                    membership::liveRegistrars, hosted, shard -> sharding.get().tell(shard,
+                    new ShardWriter.Wake(0, null)), (writer, shard, pulled) -> inboxRef.get().tell(
+                            new Inbox.PullShards(writer, java.util.Set.of(shard), pulled)),
+                    settings.maxBadPeReports(), clusterSettings.takeoverGrace());
+            sharding.set(PoolSharding.init(system, settings.numberOfShards(), writers));
+            auditorRef.get().tell(new Auditor.RegionReady(sharding.get()));
+            AsapEndpoint.Context sessions = new AsapEndpoint.Context(system, self, settings, replica, sharding.get(),
+                    clock, badInput);
+            return AsapEndpoint.bind(sessions, peers).thenApply(binding -> {
+                asapPort.set(binding.localAddress().getPort());
+                java.util.function.Supplier<CompletionStage<Done>> unbind =
+                        () -> binding.unbind().thenApply(x -> Done.getInstance());
                 CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(),
-                        "unbind-asap-endpoint", () -> binding.unbind().thenApply(x -> Done.getInstance()));
-                return new Started(node.registrarId(), binding.localAddress(),
-                        cluster.selfMember().address(), binding, region);
+                        "unbind-asap-endpoint", unbind);
+                return new Started(self, binding.localAddress(), cluster.selfMember().address(), binding, replica,
+                        sharding.get());
             });
         }, system.executionContext());
     }
 
+    /** A replication actor restarts after a failure (a bug): its state is soft, the replica stays. */
+    private static <T> org.apache.pekko.actor.typed.Behavior<T> supervised(org.apache.pekko.actor.typed.Behavior<T> b) {
+        return Behaviors.supervise(b).onFailure(SupervisorStrategy.restart());
+    }
+
+    /**
+     * Test aid (test-hooks = on): drops one PE of a pool whose shard is written elsewhere from this replica, as if
+     * a table had said so, without a delta — a corrupted replica for the audit to find and repair.
+     */
+    private static void corruptForTest(NodeReplica replica, HostedShards hosted, Path trigger) {
+        try {
+            Files.deleteIfExists(trigger);
+        } catch (IOException e) {
+            return;
+        }
+        for (int s = 0; s < replica.numberOfShards(); s++) {
+            if (hosted.contains(s)) {
+                continue;
+            }
+            String dropped = replica.apply(s, shard -> {
+                for (ShardReplica.WriterTotal total : shard.writerTotals()) {
+                    for (PoolHandle h : shard.poolsWrittenBy(total.writer(), x -> true)) {
+                        List<org.poolkeeper.handlespace.ElementSnapshot> elements = new ArrayList<>();
+                        shard.pool(h).forEach(e -> elements.add(e.snapshot()));
+                        PoolOrder order = shard.order(h);
+                        elements.remove(0);
+                        shard.applyPool(new PoolPart(h, shard.pool(h).policy(), order, elements, false));
+                        return h.toString();
+                    }
+                }
+                return null;
+            });
+            if (dropped != null) {
+                LOG.warn("test hook: corrupted the replica: one PE of pool {} dropped", dropped);
+                return;
+            }
+        }
+    }
 }

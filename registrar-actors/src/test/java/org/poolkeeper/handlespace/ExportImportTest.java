@@ -60,19 +60,10 @@ class ExportImportTest {
     void exportImportInBlocksOfAnySizeYieldsAnEqualHandlespace(int blockSize) {
         Handlespace source = sample(SEED);
         Handlespace target = new Handlespace(HandlespaceConfig.DEFAULTS, 99);
-        Handlespace.Export export = source.exportCursor();
-        int blocks = 0;
-        boolean more;
-        do {
-            List<Object> block = new ArrayList<>();
-            more = source.exportBlock(export, blockSize, (pool, e) -> {
-                block.add(e);
-                assertTrue(target.importElement(pool.handle(), e.snapshot()).isSuccess());
-            });
-            assertTrue(block.size() <= blockSize, "a block holds at most the maximum");
-            blocks++;
-        } while (more);
-        assertTrue(blocks >= source.elementCount() / blockSize);
+        List<Integer> blocks = Fixtures.exportAll(source, blockSize,
+                (pool, e) -> assertTrue(target.importElement(pool.handle(), e.snapshot()).isSuccess()));
+        assertTrue(blocks.stream().allMatch(n -> n <= blockSize), "a block holds at most the maximum");
+        assertTrue(blocks.size() >= source.elementCount() / blockSize);
         target.checkInvariants();
         assertEquals(contents(source), contents(target));
         assertEquals(orders(source), orders(target), "selection order survives the transfer");
@@ -92,10 +83,7 @@ class ExportImportTest {
         Handlespace source = sample(SEED);
         Handlespace target = new Handlespace(HandlespaceConfig.DEFAULTS, 5);
         for (int round = 0; round < 2; round++) {
-            Handlespace.Export export = source.exportCursor();
-            while (source.exportBlock(export, 50, (pool, e) -> target.importElement(pool.handle(), e.snapshot()))) {
-                // keep going
-            }
+            Fixtures.exportAll(source, 50, (pool, e) -> target.importElement(pool.handle(), e.snapshot()));
         }
         assertEquals(contents(source), contents(target));
         assertEquals(source.checksum(), target.checksum());

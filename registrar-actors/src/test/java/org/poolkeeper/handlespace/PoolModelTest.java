@@ -324,17 +324,10 @@ class PoolModelTest {
 
         void exportAndImport() {
             Handlespace copy = new Handlespace(config, random.nextLong());
-            Handlespace.Export export = handlespace.exportCursor();
             int block = 1 + random.nextInt(50);
-            boolean more = true;
-            while (more) {
-                int[] sent = {0};
-                more = handlespace.exportBlock(export, block, (pool, e) -> {
-                    assertTrue(copy.importElement(pool.handle(), e.snapshot()).isSuccess());
-                    sent[0]++;
-                });
-                assertTrue(sent[0] <= block, "block larger than asked for");
-            }
+            List<Integer> sizes = Fixtures.exportAll(handlespace, block,
+                    (pool, e) -> assertTrue(copy.importElement(pool.handle(), e.snapshot()).isSuccess()));
+            assertTrue(sizes.stream().allMatch(n -> n <= block), "block larger than asked for");
             copy.checkInvariants();
             assertEquals(handlespace.checksum(), copy.checksum());
             assertEquals(handlespace.elementCount(), copy.elementCount());

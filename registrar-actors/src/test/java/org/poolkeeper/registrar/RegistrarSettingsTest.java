@@ -13,6 +13,10 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.poolkeeper.handlespace.HandlespaceConfig;
+import org.poolkeeper.registrar.node.ClientNetworks;
+import org.poolkeeper.registrar.node.ClusterSettings;
+import org.poolkeeper.registrar.node.Membership;
+import org.poolkeeper.registrar.node.RegistrarSettings;
 
 /** The configuration: defaults, derived Pekko keys, validation with messages that name the key. */
 class RegistrarSettingsTest {
@@ -60,24 +64,25 @@ class RegistrarSettingsTest {
     }
 
     @Test
-    void clusterSettingsCarryTheRegistrarIdAsRoleAndUseTheSplitBrainResolverAndRememberedEntities() {
+    void clusterSettingsCarryTheRegistrarIdAsRoleAndUseTheSplitBrainResolverAndNoRememberedEntities() {
         Config c = RegistrarServer.loadConfig(ConfigFactory.parseString("""
                 poolkeeper.registrar { registrar-id = 0xB2, down-stable-after = 3 s, takeover-margin = 400 ms }
                 """), null);
         assertEquals(List.of("registrar-000000b2"), c.getStringList("pekko.cluster.roles"));
-        assertEquals(0xB2, ClusterSettings.registrarId("registrar-000000b2"));
+        assertEquals(0xB2, Membership.registrarId("registrar-000000b2"));
+        assertEquals(0, Membership.registrarId("registrar-xyz"));
         assertEquals("org.apache.pekko.cluster.sbr.SplitBrainResolverProvider",
                 c.getString("pekko.cluster.downing-provider-class"));
         assertEquals("keep-majority", c.getString("pekko.cluster.split-brain-resolver.active-strategy"));
         assertEquals(Duration.ofSeconds(3), c.getDuration("pekko.cluster.split-brain-resolver.stable-after"));
         assertEquals(Duration.ofMillis(400), c.getDuration("pekko.cluster.down-removal-margin"));
-        assertTrue(c.getBoolean("pekko.cluster.sharding.remember-entities"));
-        assertEquals("ddata", c.getString("pekko.cluster.sharding.remember-entities-store"));
+        assertFalse(c.getBoolean("pekko.cluster.sharding.remember-entities"),
+                "no entity start or stop writes cluster-wide state");
         // a random id is drawn once, so that the role and the node's settings agree
         Config random = RegistrarServer.loadConfig(ConfigFactory.parseString("poolkeeper.registrar.registrar-id = 0"),
                 null);
         int id = RegistrarSettings.from(random).registrarId();
-        assertEquals(List.of(ClusterSettings.role(id)), random.getStringList("pekko.cluster.roles"));
+        assertEquals(List.of(Membership.role(id)), random.getStringList("pekko.cluster.roles"));
         ClusterSettings cluster = ClusterSettings.from(c, RegistrarSettings.from(c));
         assertEquals(Duration.ofSeconds(10), cluster.takeoverGrace(), "twice the keep-alive interval");
         assertEquals(500, cluster.batchSize());

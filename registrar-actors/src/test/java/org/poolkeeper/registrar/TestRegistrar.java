@@ -47,8 +47,12 @@ final class TestRegistrar implements AutoCloseable {
         return new InetSocketAddress("127.0.0.1", started.asapAddress().getPort());
     }
 
-    RegistrarNode node() {
-        return RegistrarNode.get(testKit.system());
+    /** When the PE was first registered, as this node's replica holds it (-1 if it holds no such PE). */
+    long registeredAt(org.poolkeeper.handlespace.PoolHandle handle, int peId) {
+        return started.replica().apply(started.replica().shardOf(handle), s -> {
+            org.poolkeeper.handlespace.PoolElement e = s.find(handle, peId);
+            return e == null ? -1L : e.registeredAt();
+        });
     }
 
     TestClient client() throws Exception {

@@ -1,0 +1,109 @@
+package org.poolkeeper.registrar.endpoint;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.Tcp;
+import org.apache.pekko.util.ByteString;
+import org.poolkeeper.protocol.FrameDecoder;
+import org.poolkeeper.protocol.TcpFraming;
+import org.poolkeeper.protocol.WireCodec;
+import org.poolkeeper.protocol.wire.AsapMessage;
+import org.poolkeeper.protocol.wire.Error;
+import org.poolkeeper.protocol.wire.ErrorCause;
+import org.poolkeeper.protocol.wire.RegistrarEndpoint;
+import org.poolkeeper.protocol.wire.ServerAnnounce;
+import org.poolkeeper.registrar.node.BadInputLog;
+import org.poolkeeper.registrar.node.ClientNetworks;
+import org.poolkeeper.registrar.node.MicrosClock;
+import org.poolkeeper.registrar.pool.PoolSharding;
+import org.poolkeeper.registrar.replication.NodeReplica;
+import org.poolkeeper.registrar.node.RegistrarSettings;
+import org.poolkeeper.registrar.replication.PeerEndpoints;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The registrar's client (ASAP-style) TCP endpoint: binds {@code host:asap-port} with Pekko Streams and runs
+ * one {@link AsapSession} per accepted connection behind the protocol's length-prefixed framing. Connections
+ * from outside {@code allowed-client-networks} get one Error ({@code REJECTED_DUE_TO_SECURITY_CONSIDERATIONS})
+ * and are closed. A failing connection (framing error, oversized frame, reset) affects only itself.
+ */
+public final class AsapEndpoint {
+    private static final Logger LOG = LoggerFactory.getLogger(AsapEndpoint.class);
+
+    /** Most bytes merged into one socket write while the previous write is in progress. */
+    private static final long WRITE_BATCH_BYTES = 64 * 1024;
+
+    private AsapEndpoint() {
+    }
+
+    /**
+     * What the endpoint and every session of a node work with.
+     *
+     * @param registrarId this registrar's id: the home registrar of the PEs registered through it
+     */
+    public record Context(ActorSystem<?> system, int registrarId, RegistrarSettings settings, NodeReplica replica,
+                          PoolSharding sharding, MicrosClock clock, BadInputLog badInput) {
+    }
+
+    /**
+     * Binds the endpoint; the stage completes with the binding once the port is open.
+     *
+     * @param peers the other registrars' client endpoints, announced to every new connection
+     */
+    public static CompletionStage<Tcp.ServerBinding> bind(Context context, PeerEndpoints peers) {
+        ActorSystem<?> system = context.system();
+        RegistrarSettings settings = context.settings();
+        ClientNetworks networks = new ClientNetworks(settings.allowedClientNetworks());
+        int maxFrame = settings.maxFrameLength();
+        return Tcp.get(system).bind(settings.host(), settings.asapPort())
+                .to(Sink.foreach(connection -> {
+                    InetSocketAddress remote = connection.remoteAddress();
+                    if (!networks.allows(remote.getAddress())) {
+                        context.badInput().log(remote, "connection from outside allowed-client-networks refused");
+                        connection.handleWith(rejection(), system);
+                        return;
+                    }
+                    ServerAnnounce announce = announce(context, peers, connection.localAddress());
+                    Flow<ByteString, ByteString, NotUsed> session = TcpFraming.asap(maxFrame).reversed()
+                            .join(Flow.fromGraph(new AsapSession(context, remote, announce)))
+                            // while the socket is busy writing, queued frames are merged into one write
+                            .batchWeighted(WRITE_BATCH_BYTES, frame -> (long) frame.size(), frame -> frame, ByteString::concat);
+                    connection.handleWith(session, system);
+                }))
+                .run(system)
+                .thenApply(binding -> {
+                    LOG.info("ASAP endpoint listening on {}", binding.localAddress());
+                    return binding;
+                });
+    }
+
+    /** The ServerAnnounce a new connection gets first: this registrar, then the other live ones. */
+    static ServerAnnounce announce(Context context, PeerEndpoints peers, InetSocketAddress local) {
+        return ServerAnnounce.newBuilder()
+                .setRegistrarId(context.registrarId())
+                .addRegistrars(RegistrarEndpoint.newBuilder()
+                        .setRegistrarId(context.registrarId())
+                        .setHost(context.settings().host())
+                        .setPort(local.getPort()))
+                .addAllRegistrars(peers.all())
+                .build();
+    }
+
+    private static Flow<ByteString, ByteString, NotUsed> rejection() {
+        AsapMessage error = AsapMessage.newBuilder().setError(Error.newBuilder()
+                .setCause(ErrorCause.ERROR_CAUSE_REJECTED_DUE_TO_SECURITY_CONSIDERATIONS)
+                .setDetail("connections from this network are not accepted")).build();
+        ByteString payload = WireCodec.encode(error);
+        ByteString frame = ByteString.fromArrayUnsafe(new byte[] {
+                (byte) (payload.size() >>> 24), (byte) (payload.size() >>> 16), (byte) (payload.size() >>> 8),
+                (byte) payload.size()}).concat(payload);
+        assert payload.size() <= FrameDecoder.DEFAULT_MAX_FRAME_LENGTH;
+        return Flow.fromSinkAndSourceCoupled(Sink.<ByteString>ignore(), Source.single(frame));
+    }
+}

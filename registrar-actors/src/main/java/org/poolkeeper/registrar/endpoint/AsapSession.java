@@ -1,0 +1,591 @@
+package org.poolkeeper.registrar.endpoint;
+
+import com.google.protobuf.ByteString;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.FlowShape;
+import org.apache.pekko.stream.Inlet;
+import org.apache.pekko.stream.Outlet;
+import org.apache.pekko.stream.stage.AbstractInHandler;
+import org.apache.pekko.stream.stage.AbstractOutHandler;
+import org.apache.pekko.stream.stage.GraphStage;
+import org.apache.pekko.stream.stage.GraphStageLogic;
+import org.apache.pekko.stream.stage.TimerGraphStageLogic;
+import org.poolkeeper.handlespace.AddressBlock;
+import org.poolkeeper.handlespace.PolicyInfo;
+import org.poolkeeper.handlespace.PoolHandle;
+import org.poolkeeper.handlespace.Status;
+import org.poolkeeper.protocol.Decoded;
+import org.poolkeeper.protocol.WireCodec;
+import org.poolkeeper.protocol.wire.AsapMessage;
+import org.poolkeeper.protocol.wire.Deregistration;
+import org.poolkeeper.protocol.wire.DeregistrationResponse;
+import org.poolkeeper.protocol.wire.EndpointKeepAlive;
+import org.poolkeeper.protocol.wire.EndpointKeepAliveAck;
+import org.poolkeeper.protocol.wire.EndpointUnreachable;
+import org.poolkeeper.protocol.wire.Error;
+import org.poolkeeper.protocol.wire.ErrorCause;
+import org.poolkeeper.protocol.wire.HandleResolution;
+import org.poolkeeper.protocol.wire.HandleResolutionResponse;
+import org.poolkeeper.protocol.wire.Registration;
+import org.poolkeeper.protocol.wire.RegistrationResponse;
+import org.poolkeeper.protocol.wire.ServerAnnounce;
+import org.poolkeeper.registrar.node.BadInputLog;
+import org.poolkeeper.registrar.node.MicrosClock;
+import org.poolkeeper.registrar.node.RegistrarSettings;
+import org.poolkeeper.registrar.pool.PoolSharding;
+import org.poolkeeper.registrar.pool.ShardWriter;
+import org.poolkeeper.registrar.replication.NodeReplica;
+import org.poolkeeper.registrar.wire.WireMapping;
+import org.poolkeeper.replication.Delta;
+import scala.runtime.BoxedUnit;
+
+/**
+ * One client connection's ASAP session, as a stream stage between the decoded frames a client sends and the
+ * messages it receives. It is the node's front door: it validates requests, answers handle resolutions from
+ * the node's {@link NodeReplica} in place (replica mode: no actor hop, no future), sends registrations,
+ * deregistrations and failure reports to the writers of the pools' shards ({@link ShardWriter}) and relays their
+ * replies (through the stage actor, so the stage stays single-threaded), and keeps the PEs registered through it
+ * alive.
+ *
+ * <p><b>Keep-alives</b> are per connection: every {@code keep-alive-interval} the session sends one
+ * EndpointKeepAlive for each PE registered through it that has none outstanding; a PE whose ack has not come
+ * {@code keep-alive-timeout} after its keep-alive was sent is removed (and the session forgets it). Only time in
+ * which the session read everything the client sent counts: while the session holds the client's input back
+ * (its limits below), an ack may wait unread behind the client's own requests. One timer per connection, not per
+ * PE.
+ *
+ * <p><b>Connection loss:</b> when the stream ends for any reason, every PE registered through the session is
+ * removed after {@code connection-loss-grace} (at once for 0) — unless it has registered through another
+ * session meanwhile: the shard writer only honours a drop from the PE's current session.
+ *
+ * <p><b>Requests to shard writers</b> carry the session's own id, so that an answer is matched to its request
+ * exactly once: a command unanswered for {@code request-retry-interval} is sent again (its writer may have died or
+ * handed its shard off, losing it; a takeover then answers it), and a request unanswered for
+ * {@code request-timeout} is answered with {@code ERROR_CAUSE_LACK_OF_RESOURCES}, so no request holds a slot of
+ * the connection for ever.
+ *
+ * <p><b>Limits:</b> at most {@code max-in-flight-per-connection} requests wait for a shard writer and at most as
+ * many replies wait for the client to read them; beyond that the session stops reading (TCP back-pressure),
+ * it never buffers without bound. A connection may hold at most {@code max-pes-per-connection} PEs; more get
+ * {@code ERROR_CAUSE_LACK_OF_RESOURCES}.
+ *
+ * <p><b>Bad input:</b> an undecodable or unknown message gets an Error with its cause, a request with invalid
+ * values a response with {@code ERROR_CAUSE_INVALID_VALUES}; both are logged rate-limited ({@link BadInputLog})
+ * and the connection stays up. Framing errors fail the stream before this stage (the connection closes).
+ */
+final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapMessage>> {
+
+    private final Inlet<Decoded<AsapMessage>> in = Inlet.create("AsapSession.in");
+    private final Outlet<AsapMessage> out = Outlet.create("AsapSession.out");
+    private final FlowShape<Decoded<AsapMessage>, AsapMessage> shape = FlowShape.of(in, out);
+
+    private final AsapEndpoint.Context node;
+    private final ActorSystem<?> system;
+    private final PoolSharding sharding;
+    private final InetSocketAddress remote;
+    private final AsapMessage announce;
+
+    AsapSession(AsapEndpoint.Context context, InetSocketAddress remote, ServerAnnounce announce) {
+        this.node = context;
+        this.system = context.system();
+        this.sharding = context.sharding();
+        this.remote = remote;
+        this.announce = AsapMessage.newBuilder().setServerAnnounce(announce).build();
+    }
+
+    @Override
+    public FlowShape<Decoded<AsapMessage>, AsapMessage> shape() {
+        return shape;
+    }
+
+    @Override
+    public GraphStageLogic createLogic(Attributes attributes) {
+        return new Logic();
+    }
+
+    /** A PE registered through this session. */
+    private record PeKey(PoolHandle handle, int peId) {
+    }
+
+    /** Keep-alive state of one PE: when its outstanding keep-alive was sent (System.nanoTime), 0 if none. */
+    private static final class KeepAliveState {
+        final ByteString wireHandle;
+        long sentAtNanos;
+
+        KeepAliveState(ByteString wireHandle) {
+            this.wireHandle = wireHandle;
+        }
+    }
+
+    private static final String KEEP_ALIVE_TICK = "keep-alive";
+    private static final String KEEP_ALIVE_TIMEOUT = "keep-alive-timeout";
+    private static final String REQUEST_RETRY = "request-retry";
+
+    /** What a request waiting for a shard writer is, for its answer if the writer never gives one. */
+    private enum Kind { REGISTRATION, DEREGISTRATION, RESOLUTION, REPORT }
+
+    /**
+     * A request sent to a shard writer and not answered yet: the command (sent again while unanswered: a writer
+     * that died or moved loses it), the client's request id, and when it was first and last sent.
+     */
+    private static final class Pending {
+        final Kind kind;
+        final long clientRequestId;
+        final ByteString wireHandle;
+        final int peId;
+        final PoolHandle handle;
+        final ShardWriter.Command command;
+        final long firstNanos;
+        long sentNanos;
+        int attempts = 1;
+
+        Pending(Kind kind, long clientRequestId, ByteString wireHandle, int peId, PoolHandle handle,
+                ShardWriter.Command command, long now) {
+            this.kind = kind;
+            this.clientRequestId = clientRequestId;
+            this.wireHandle = wireHandle;
+            this.peId = peId;
+            this.handle = handle;
+            this.command = command;
+            this.firstNanos = now;
+            this.sentNanos = now;
+        }
+    }
+
+    private final class Logic extends TimerGraphStageLogic {
+        private final RegistrarSettings settings = node.settings();
+        private final NodeReplica replica = node.replica();
+        private final int maxInFlight = settings.maxInFlightPerConnection();
+        private final ArrayDeque<AsapMessage> outbox = new ArrayDeque<>();
+        private final Map<PeKey, KeepAliveState> pes = new HashMap<>();
+        private final long keepAliveTimeoutNanos = settings.keepAliveTimeout().toNanos();
+        private ActorRef<ShardWriter.Reply> self;
+        /** The requests waiting for a shard writer, by the session's own id for them (not the client's). */
+        private final Map<Long, Pending> pending = new HashMap<>();
+        private long nextInternalId;
+        private final long retryNanos = settings.requestRetryInterval().toNanos();
+        private final long requestTimeoutNanos = settings.requestTimeout().toNanos();
+        private int inFlight;
+        private int pendingRegistrations;
+        /** Whether the session holds back the client's input (its limits are reached). */
+        private boolean heldBack;
+        /** Since when the session has read without holding back (System.nanoTime). */
+        private long readingSinceNanos = System.nanoTime();
+        private long keepAliveRequestId;
+
+        Logic() {
+            super(shape);
+            setHandler(in, new AbstractInHandler() {
+                @Override
+                public void onPush() {
+                    onRequest(grab(in));
+                    flushAndPull();
+                }
+
+                @Override
+                public void onUpstreamFinish() {
+                    completeStage();
+                }
+
+                @Override
+                public void onUpstreamFailure(Throwable ex) {
+                    node.badInput().log(remote, "connection closed: " + ex.getMessage());
+                    failStage(ex);
+                }
+            });
+            setHandler(out, new AbstractOutHandler() {
+                @Override
+                public void onPull() {
+                    flushAndPull();
+                }
+            });
+        }
+
+        @Override
+        public void preStart() {
+            self = Adapter.toTyped(getStageActor(pair -> {
+                onReply((ShardWriter.Reply) pair._2());
+                return BoxedUnit.UNIT;
+            }).ref());
+            Duration interval = settings.keepAliveInterval();
+            scheduleWithFixedDelay(KEEP_ALIVE_TICK, interval, interval);
+            outbox.add(announce);
+            pull(in);
+        }
+
+        @Override
+        public void postStop() {
+            // the connection is gone: its PEs go, after the grace (the shard writer ignores the drop for a PE that
+            // registered through another session meanwhile). A registration still on its way is not dropped:
+            // its client may have given up on it and registered the PE again through a new connection, and if
+            // the stale registration reached the writer after the new one, a drop would remove the PE the
+            // client holds. Such a PE stays until its life ends or its client re-registers it.
+            if (pes.isEmpty()) {
+                return;
+            }
+            Map<PeKey, KeepAliveState> lost = Map.copyOf(pes);
+            pes.clear();
+            Runnable drop = () -> lost.keySet().forEach(k -> drop(k, Delta.Reason.CONNECTION_LOST));
+            Duration grace = settings.connectionLossGrace();
+            if (grace.isZero()) {
+                drop.run();
+            } else {
+                system.scheduler().scheduleOnce(grace, drop, system.executionContext());
+            }
+        }
+
+        // -------------------------------------------------------------- flow control
+
+        private void flushAndPull() {
+            if (isAvailable(out) && !outbox.isEmpty()) {
+                push(out, outbox.poll());
+            }
+            if (inFlight >= maxInFlight || outbox.size() >= maxInFlight) {
+                heldBack = true; // back-pressure: what the client sends now waits unread
+                return;
+            }
+            if (heldBack) {
+                heldBack = false;
+                readingSinceNanos = System.nanoTime();
+            }
+            if (!hasBeenPulled(in) && !isClosed(in)) {
+                pull(in);
+            }
+        }
+
+        private void send(AsapMessage message) {
+            outbox.add(message);
+        }
+
+        // -------------------------------------------------------------- requests
+
+        private void onRequest(Decoded<AsapMessage> decoded) {
+            if (decoded instanceof Decoded.Malformed<AsapMessage> malformed) {
+                node.badInput().log(remote, malformed.reason());
+                send(WireCodec.errorReply(malformed));
+                return;
+            }
+            AsapMessage message = ((Decoded.Ok<AsapMessage>) decoded).message();
+            switch (message.getBodyCase()) {
+                case HANDLE_RESOLUTION -> onHandleResolution(message.getHandleResolution());
+                case REGISTRATION -> onRegistration(message.getRegistration());
+                case DEREGISTRATION -> onDeregistration(message.getDeregistration());
+                case ENDPOINT_KEEP_ALIVE_ACK -> onKeepAliveAck(message.getEndpointKeepAliveAck());
+                case ENDPOINT_UNREACHABLE -> onEndpointUnreachable(message.getEndpointUnreachable());
+                case ERROR -> node.badInput().log(remote, "client reported an error: "
+                        + message.getError().getCause() + " " + message.getError().getDetail());
+                default -> {
+                    // a response or registrar-only message from a client: not something a registrar accepts
+                    node.badInput().log(remote, "unexpected " + message.getBodyCase() + " from a client");
+                    send(error(0, ErrorCause.ERROR_CAUSE_UNRECOGNIZED_MESSAGE,
+                            message.getBodyCase() + " is not a request a registrar accepts"));
+                }
+            }
+        }
+
+        /** The pool handle of a request, or null after answering the request as invalid. */
+        private PoolHandle handle(ByteString wire, String what) {
+            if (wire.isEmpty() || wire.size() > settings.handlespace().maxPoolHandleLength()) {
+                node.badInput().log(remote, what + " with a pool handle of " + wire.size() + " bytes");
+                return null;
+            }
+            return PoolHandle.of(wire.toByteArray());
+        }
+
+        private void onHandleResolution(HandleResolution r) {
+            PoolHandle h = handle(r.getPoolHandle(), "handle resolution");
+            if (h == null) {
+                send(AsapMessage.newBuilder().setHandleResolutionResponse(HandleResolutionResponse.newBuilder()
+                        .setRequestId(r.getRequestId()).setPoolHandle(r.getPoolHandle())
+                        .setCause(ErrorCause.ERROR_CAUSE_INVALID_VALUES)).build());
+                return;
+            }
+            int maxItems = r.hasMaxItems()
+                    ? (int) Math.min(Integer.toUnsignedLong(r.getMaxItems()), Integer.MAX_VALUE) : 0;
+            if (settings.resolutionMode() == RegistrarSettings.ResolutionMode.REPLICA) {
+                send(AsapMessage.newBuilder()
+                        .setHandleResolutionResponse(replica.resolve(r.getRequestId(), r.getPoolHandle(), h, maxItems,
+                                node.clock().nowMicros()))
+                        .build());
+            } else {
+                dispatch(Kind.RESOLUTION, r.getRequestId(), r.getPoolHandle(), 0, h,
+                        id -> new ShardWriter.Resolve(h, maxItems, id, self));
+            }
+        }
+
+        private void onRegistration(Registration r) {
+            PoolHandle h = handle(r.getPoolHandle(), "registration");
+            if (h == null) {
+                send(registrationResponse(r.getRequestId(), r.getPoolHandle(), r.getPeId(),
+                        ErrorCause.ERROR_CAUSE_INVALID_VALUES));
+                return;
+            }
+            PolicyInfo policy;
+            AddressBlock addresses;
+            try {
+                policy = WireMapping.policy(r.getPolicy());
+                addresses = WireMapping.addresses(r.getAddressesList());
+            } catch (WireMapping.InvalidWireValueException e) {
+                node.badInput().log(remote, "registration of " + h + ": " + e.getMessage());
+                send(registrationResponse(r.getRequestId(), r.getPoolHandle(), r.getPeId(),
+                        ErrorCause.ERROR_CAUSE_INVALID_VALUES));
+                return;
+            }
+            long life = Integer.toUnsignedLong(r.getRegistrationLifeMs());
+            if (r.getPeId() == 0 || life < settings.minRegistrationLifeMs()
+                    || life > settings.handlespace().maxRegistrationLifeMs()) {
+                node.badInput().log(remote, "registration of " + h + " with PE id "
+                        + Integer.toUnsignedString(r.getPeId(), 16) + " and life " + life + " ms");
+                send(registrationResponse(r.getRequestId(), r.getPoolHandle(), r.getPeId(),
+                        ErrorCause.ERROR_CAUSE_INVALID_VALUES));
+                return;
+            }
+            if (!pes.containsKey(new PeKey(h, r.getPeId()))
+                    && pes.size() + pendingRegistrations >= settings.maxPesPerConnection()) {
+                send(registrationResponse(r.getRequestId(), r.getPoolHandle(), r.getPeId(),
+                        ErrorCause.ERROR_CAUSE_LACK_OF_RESOURCES));
+                return;
+            }
+            pendingRegistrations++;
+            dispatch(Kind.REGISTRATION, r.getRequestId(), r.getPoolHandle(), r.getPeId(), h,
+                    id -> new ShardWriter.Register(h, r.getPeId(), policy, addresses, (int) life, node.registrarId(),
+                            id, self));
+        }
+
+        private void onDeregistration(Deregistration d) {
+            PoolHandle h = handle(d.getPoolHandle(), "deregistration");
+            if (h == null) {
+                send(AsapMessage.newBuilder().setDeregistrationResponse(DeregistrationResponse.newBuilder()
+                        .setRequestId(d.getRequestId()).setPoolHandle(d.getPoolHandle()).setPeId(d.getPeId())
+                        .setCause(ErrorCause.ERROR_CAUSE_INVALID_VALUES)).build());
+                return;
+            }
+            dispatch(Kind.DEREGISTRATION, d.getRequestId(), d.getPoolHandle(), d.getPeId(), h,
+                    id -> new ShardWriter.Deregister(h, d.getPeId(), id, self));
+        }
+
+        private void onEndpointUnreachable(EndpointUnreachable u) {
+            PoolHandle h = handle(u.getPoolHandle(), "unreachability report");
+            if (h == null) {
+                send(error(u.getRequestId(), ErrorCause.ERROR_CAUSE_INVALID_VALUES, "bad pool handle"));
+                return;
+            }
+            dispatch(Kind.REPORT, u.getRequestId(), u.getPoolHandle(), u.getPeId(), h,
+                    id -> new ShardWriter.ReportUnreachable(h, u.getPeId(), id, self));
+        }
+
+        private void onKeepAliveAck(EndpointKeepAliveAck ack) {
+            if (ack.getPoolHandle().isEmpty() || ack.getPoolHandle().size()
+                    > settings.handlespace().maxPoolHandleLength()) {
+                return;
+            }
+            KeepAliveState state = pes.get(new PeKey(PoolHandle.of(ack.getPoolHandle().toByteArray()),
+                    ack.getPeId()));
+            if (state != null) {
+                state.sentAtNanos = 0;
+            }
+        }
+
+        private void drop(PeKey key, Delta.Reason reason) {
+            sharding.tell(key.handle(), new ShardWriter.DropSessionElement(key.handle(), key.peId(), reason,
+                    node.registrarId(), self));
+        }
+
+        // -------------------------------------------------------------- replies from shard writers
+
+        /** Sends a command to the writer of {@code handle}'s shard and waits for its answer (see {@link #retry}). */
+        private void dispatch(Kind kind, long clientRequestId, ByteString wireHandle, int peId, PoolHandle handle,
+                              java.util.function.LongFunction<ShardWriter.Command> command) {
+            long id = ++nextInternalId;
+            ShardWriter.Command c = command.apply(id);
+            if (pending.isEmpty()) {
+                scheduleOnce(REQUEST_RETRY, settings.requestRetryInterval());
+            }
+            pending.put(id, new Pending(kind, clientRequestId, wireHandle, peId, handle, c, System.nanoTime()));
+            inFlight++;
+            sharding.tell(handle, c);
+        }
+
+        /**
+         * Sends the commands unanswered for a retry interval again (a writer that died, or whose shard moved, lost
+         * them; commands are idempotent but for unreachability reports, which are not sent twice), and answers the
+         * requests unanswered for the request timeout with an error, so that no request holds a slot for ever.
+         */
+        private void retry() {
+            long now = System.nanoTime();
+            List<Long> expired = new ArrayList<>();
+            for (Map.Entry<Long, Pending> e : pending.entrySet()) {
+                Pending p = e.getValue();
+                if (now - p.firstNanos >= requestTimeoutNanos) {
+                    expired.add(e.getKey());
+                } else if (now - p.sentNanos >= retryNanos && p.kind != Kind.REPORT) {
+                    p.sentNanos = now;
+                    p.attempts++;
+                    sharding.tell(p.handle, p.command);
+                }
+            }
+            for (long id : expired) {
+                Pending p = pending.remove(id);
+                inFlight--;
+                String detail = "no answer from the pool's writer within " + settings.requestTimeout().toMillis()
+                        + " ms";
+                switch (p.kind) {
+                    case REGISTRATION -> {
+                        pendingRegistrations--;
+                        send(registrationResponse(p.clientRequestId, p.wireHandle, p.peId,
+                                ErrorCause.ERROR_CAUSE_LACK_OF_RESOURCES));
+                    }
+                    case DEREGISTRATION -> send(AsapMessage.newBuilder().setDeregistrationResponse(
+                            DeregistrationResponse.newBuilder().setRequestId(p.clientRequestId)
+                                    .setPoolHandle(p.wireHandle).setPeId(p.peId)
+                                    .setCause(ErrorCause.ERROR_CAUSE_LACK_OF_RESOURCES)).build());
+                    case RESOLUTION -> send(AsapMessage.newBuilder().setHandleResolutionResponse(
+                            HandleResolutionResponse.newBuilder().setRequestId(p.clientRequestId)
+                                    .setPoolHandle(p.wireHandle).setCause(ErrorCause.ERROR_CAUSE_LACK_OF_RESOURCES))
+                            .build());
+                    case REPORT -> { } // reports have no response
+                }
+                node.badInput().log(remote, p.kind + " of request " + p.clientRequestId + ": " + detail);
+            }
+            if (!pending.isEmpty()) {
+                scheduleOnce(REQUEST_RETRY, settings.requestRetryInterval());
+            }
+        }
+
+        private void onReply(ShardWriter.Reply reply) {
+            if (reply instanceof ShardWriter.Released r) {
+                pes.remove(new PeKey(r.poolHandle(), r.peId()));
+                flushAndPull();
+                return;
+            }
+            long internalId = reply instanceof ShardWriter.Registered r ? r.requestId()
+                    : reply instanceof ShardWriter.Deregistered d ? d.requestId()
+                    : reply instanceof ShardWriter.Resolved r ? r.requestId()
+                    : ((ShardWriter.Reported) reply).requestId();
+            Pending p = pending.remove(internalId);
+            if (p == null) {
+                return; // the answer to a command sent twice, or one answered with an error already
+            }
+            inFlight--;
+            if (reply instanceof ShardWriter.Registered r) {
+                pendingRegistrations--;
+                if (r.status() == Status.ADDED || r.status() == Status.UPDATED) {
+                    // a (re-)registration answers any keep-alive still outstanding: the PE is alive, and a client
+                    // that ignored that keep-alive (its registration had timed out on its side) registered again
+                    pes.computeIfAbsent(new PeKey(r.poolHandle(), r.peId()),
+                            k -> new KeepAliveState(WireMapping.poolHandle(k.handle()))).sentAtNanos = 0;
+                }
+                send(registrationResponse(p.clientRequestId, p.wireHandle, r.peId(), WireMapping.cause(r.status())));
+            } else if (reply instanceof ShardWriter.Deregistered d) {
+                // a deregistration sent again may find the PE gone by its first attempt: that is what was asked
+                boolean gone = p.attempts > 1 && (d.status() == Status.UNKNOWN_POOL_ELEMENT
+                        || d.status() == Status.UNKNOWN_POOL_HANDLE);
+                send(AsapMessage.newBuilder().setDeregistrationResponse(DeregistrationResponse.newBuilder()
+                        .setRequestId(p.clientRequestId).setPoolHandle(p.wireHandle).setPeId(d.peId())
+                        .setCause(gone ? ErrorCause.ERROR_CAUSE_OK : WireMapping.cause(d.status()))).build());
+            } else if (reply instanceof ShardWriter.Resolved r) {
+                HandleResolutionResponse.Builder b = HandleResolutionResponse.newBuilder()
+                        .setRequestId(p.clientRequestId).setPoolHandle(p.wireHandle)
+                        .setPolicyType(r.policyType()).addAllElements(r.elements());
+                if (r.status() == Status.UNKNOWN_POOL_HANDLE) {
+                    b.setCause(ErrorCause.ERROR_CAUSE_UNKNOWN_POOL_HANDLE);
+                }
+                send(AsapMessage.newBuilder().setHandleResolutionResponse(b).build());
+            } else if (reply instanceof ShardWriter.Reported r) {
+                // an unreachability report has no response, except an Error when it could not be applied
+                if (!r.status().isSuccess()) {
+                    send(error(p.clientRequestId, WireMapping.cause(r.status()),
+                            "unreachability report for " + r.poolHandle() + " PE "
+                                    + Integer.toUnsignedString(r.peId(), 16) + ": " + r.status()));
+                }
+            }
+            flushAndPull();
+        }
+
+        // -------------------------------------------------------------- keep-alives
+
+        @Override
+        public void onTimer(Object key) {
+            if (KEEP_ALIVE_TICK.equals(key)) {
+                sendKeepAlives();
+            } else if (KEEP_ALIVE_TIMEOUT.equals(key)) {
+                expireKeepAlives();
+            } else if (REQUEST_RETRY.equals(key)) {
+                retry();
+            }
+            flushAndPull();
+        }
+
+        private void sendKeepAlives() {
+            long now = System.nanoTime();
+            boolean sent = false;
+            for (Map.Entry<PeKey, KeepAliveState> entry : pes.entrySet()) {
+                KeepAliveState state = entry.getValue();
+                if (state.sentAtNanos == 0) {
+                    state.sentAtNanos = now;
+                    sent = true;
+                    send(AsapMessage.newBuilder().setEndpointKeepAlive(EndpointKeepAlive.newBuilder()
+                            .setRequestId(++keepAliveRequestId).setPoolHandle(state.wireHandle)
+                            .setPeId(entry.getKey().peId()).setRegistrarId(node.registrarId())).build());
+                }
+            }
+            if (sent && !isTimerActive(KEEP_ALIVE_TIMEOUT)) {
+                scheduleOnce(KEEP_ALIVE_TIMEOUT, settings.keepAliveTimeout());
+            }
+        }
+
+        /**
+         * Removes the PEs whose keep-alive went unanswered for the timeout, counting only time in which this session
+         * read everything the client sent: while it holds input back, an ack may be waiting unread behind the
+         * client's requests, and the client is not to blame.
+         */
+        private void expireKeepAlives() {
+            long now = System.nanoTime();
+            if (heldBack) {
+                scheduleOnce(KEEP_ALIVE_TIMEOUT, settings.keepAliveTimeout());
+                return;
+            }
+            long oldestPending = Long.MAX_VALUE;
+            for (Iterator<Map.Entry<PeKey, KeepAliveState>> it = pes.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<PeKey, KeepAliveState> entry = it.next();
+                long sentAt = entry.getValue().sentAtNanos;
+                if (sentAt == 0) {
+                    continue;
+                }
+                sentAt = Math.max(sentAt, readingSinceNanos);
+                if (now - sentAt >= keepAliveTimeoutNanos) {
+                    it.remove();
+                    drop(entry.getKey(), Delta.Reason.KEEP_ALIVE_LOST);
+                } else {
+                    oldestPending = Math.min(oldestPending, sentAt);
+                }
+            }
+            if (oldestPending != Long.MAX_VALUE) {
+                scheduleOnce(KEEP_ALIVE_TIMEOUT, Duration.ofNanos(oldestPending + keepAliveTimeoutNanos - now));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ message builders
+
+    private static AsapMessage registrationResponse(long requestId, ByteString handle, int peId, ErrorCause cause) {
+        return AsapMessage.newBuilder().setRegistrationResponse(RegistrationResponse.newBuilder()
+                .setRequestId(requestId).setPoolHandle(handle).setPeId(peId).setCause(cause)).build();
+    }
+
+    private static AsapMessage error(long requestId, ErrorCause cause, String detail) {
+        return AsapMessage.newBuilder().setError(Error.newBuilder()
+                .setRequestId(requestId).setCause(cause).setDetail(detail)).build();
+    }
+}

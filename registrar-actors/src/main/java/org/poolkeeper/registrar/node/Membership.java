@@ -1,0 +1,130 @@
+package org.poolkeeper.registrar.node;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+
+/**
+ * The one place that reads Pekko Cluster membership as registrars: every registrar node carries the cluster
+ * role {@code registrar-<8 hex digits of its registrar id>}, so the members tell the live registrar ids, and each
+ * node's replication actors sit at fixed paths under {@code /system}, so a member's address tells where to reach
+ * them (no registry to wait for).
+ */
+public final class Membership {
+    private static final String ROLE_PREFIX = "registrar-";
+
+    private final ActorSystem<?> system;
+    private final Cluster cluster;
+    private final int self;
+
+    public Membership(ActorSystem<?> system, int selfRegistrarId) {
+        this.system = system;
+        this.cluster = Cluster.get(system);
+        this.self = selfRegistrarId;
+    }
+
+    /** A registrar that is a cluster member. */
+    public record Registrar(int id, Address address, MemberStatus status) {
+    }
+
+    /** The cluster role that carries a registrar id. */
+    public static String role(int registrarId) {
+        return String.format(Locale.ROOT, ROLE_PREFIX + "%08x", registrarId);
+    }
+
+    /** The registrar id a member's roles carry, or 0 for a member that is no registrar. */
+    public static int registrarId(Member member) {
+        for (String role : member.getRoles()) {
+            int id = registrarId(role);
+            if (id != 0) {
+                return id;
+            }
+        }
+        return 0;
+    }
+
+    /** The registrar id of a role, or 0 if it is not a registrar role. */
+    public static int registrarId(String role) {
+        if (role.startsWith(ROLE_PREFIX) && role.length() == ROLE_PREFIX.length() + 8) {
+            try {
+                return (int) Long.parseLong(role.substring(ROLE_PREFIX.length()), 16);
+            } catch (NumberFormatException e) {
+                return 0;
+            }
+        }
+        return 0;
+    }
+
+    /** This node's registrar id. */
+    public int self() {
+        return self;
+    }
+
+    public Address selfAddress() {
+        return cluster.selfMember().address();
+    }
+
+    /** The registrars that are members now (any status but Removed), this one included. */
+    public List<Registrar> registrars() {
+        List<Registrar> list = new ArrayList<>();
+        for (Member m : cluster.state().getMembers()) {
+            int id = registrarId(m);
+            if (id != 0) {
+                list.add(new Registrar(id, m.address(), m.status()));
+            }
+        }
+        return list;
+    }
+
+    /** The other registrars that are Up: the peers replication talks to. */
+    public List<Registrar> upPeers() {
+        List<Registrar> list = new ArrayList<>();
+        for (Registrar r : registrars()) {
+            if (r.id() != self && r.status() == MemberStatus.up()) {
+                list.add(r);
+            }
+        }
+        return list;
+    }
+
+    /**
+     * The ids of the registrars that are (about to be) serving: members Joining, WeaklyUp or Up, and this one. A PE
+     * homed at any other registrar has lost its home.
+     */
+    public Set<Integer> liveRegistrars() {
+        Set<Integer> ids = new HashSet<>();
+        for (Registrar r : registrars()) {
+            MemberStatus st = r.status();
+            if (st == MemberStatus.up() || st == MemberStatus.joining() || st == MemberStatus.weaklyUp()) {
+                ids.add(r.id());
+            }
+        }
+        ids.add(self);
+        return ids;
+    }
+
+    /** The number of members that are Up. */
+    public int upMembers() {
+        int n = 0;
+        for (Member m : cluster.state().getMembers()) {
+            if (m.status() == MemberStatus.up()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The actor at {@code /system/<name>} on the member at {@code address}. */
+    public <T> ActorRef<T> actorAt(Address address, String name) {
+        return ActorRefResolver.get(system).resolveActorRef(address + "/system/" + name);
+    }
+}

@@ -1,0 +1,233 @@
+package org.poolkeeper.registrar.pool;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.io.NotSerializableException;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.SerializerWithStringManifest;
+import org.poolkeeper.handlespace.Status;
+import org.poolkeeper.protocol.wire.PoolCommand;
+import org.poolkeeper.protocol.wire.PoolDeregister;
+import org.poolkeeper.protocol.wire.PoolDeregistered;
+import org.poolkeeper.protocol.wire.PoolDropSessionElement;
+import org.poolkeeper.protocol.wire.PoolRegister;
+import org.poolkeeper.protocol.wire.PoolRegistered;
+import org.poolkeeper.protocol.wire.PoolReleased;
+import org.poolkeeper.protocol.wire.PoolReply;
+import org.poolkeeper.protocol.wire.PoolReportUnreachable;
+import org.poolkeeper.protocol.wire.PoolReported;
+import org.poolkeeper.protocol.wire.PoolResolve;
+import org.poolkeeper.protocol.wire.PoolResolved;
+import org.poolkeeper.protocol.wire.PoolWake;
+import org.poolkeeper.protocol.wire.WriterAwake;
+import org.poolkeeper.registrar.replication.Auditor;
+import org.poolkeeper.registrar.wire.WireMapping;
+import org.poolkeeper.replication.Delta;
+
+/**
+ * Serializes the {@link ShardWriter} commands a session sends through the shard region, the replies, and the
+ * writers' {@link Auditor.WriterAwake} acknowledgements, as the protobuf messages {@link PoolCommand},
+ * {@link PoolReply} and {@link WriterAwake} (protocol module, {@code pool.proto}), so that they may cross JVMs
+ * with Java serialization off. A reply-to reference travels in the {@link ActorRefResolver} string format; the
+ * references a node resolves are cached (sessions are few and long-lived, and every command names one). Bound in
+ * {@code poolkeeper-registrar-node.conf}. The writer's self-messages (expiry timer, stop) are local only and
+ * refused. Decoding validates like every input from outside: a bad value fails the message, never the node.
+ */
+public final class PoolMessageSerializer extends SerializerWithStringManifest {
+    private static final String COMMAND = "C";
+    private static final String REPLY = "R";
+    private static final String AWAKE = "A";
+    /** Resolved reply-to references kept; the cache starts over beyond this. */
+    private static final int MAX_CACHED_REFS = 4096;
+
+    private final ExtendedActorSystem system;
+    private volatile ActorRefResolver resolver;
+    private final ConcurrentHashMap<String, ActorRef<?>> refs = new ConcurrentHashMap<>();
+
+    public PoolMessageSerializer(ExtendedActorSystem system) {
+        this.system = system;
+    }
+
+    @Override
+    public int identifier() {
+        return 0x504b5043; // "PKPC"
+    }
+
+    @Override
+    public String manifest(Object o) {
+        if (o instanceof ShardWriter.Command) {
+            return COMMAND;
+        }
+        if (o instanceof ShardWriter.Reply) {
+            return REPLY;
+        }
+        if (o instanceof Auditor.WriterAwake) {
+            return AWAKE;
+        }
+        throw new IllegalArgumentException("cannot serialize " + o.getClass());
+    }
+
+    private ActorRefResolver resolver() {
+        ActorRefResolver r = resolver;
+        if (r == null) {
+            r = ActorRefResolver.get(Adapter.toTyped(system));
+            resolver = r;
+        }
+        return r;
+    }
+
+    @Override
+    public byte[] toBinary(Object o) {
+        if (o instanceof ShardWriter.Command c) {
+            return command(c).toByteArray();
+        }
+        if (o instanceof ShardWriter.Reply r) {
+            return reply(r).toByteArray();
+        }
+        if (o instanceof Auditor.WriterAwake a) {
+            return WriterAwake.newBuilder().setShard(a.shard()).setWriter(a.writer()).build().toByteArray();
+        }
+        throw new IllegalArgumentException("cannot serialize " + o.getClass());
+    }
+
+    @Override
+    public Object fromBinary(byte[] bytes, String manifest) throws NotSerializableException {
+        try {
+            return switch (manifest) {
+                case COMMAND -> command(PoolCommand.parseFrom(bytes));
+                case REPLY -> reply(PoolReply.parseFrom(bytes));
+                case AWAKE -> {
+                    WriterAwake a = WriterAwake.parseFrom(bytes);
+                    yield new Auditor.WriterAwake(a.getShard(), a.getWriter());
+                }
+                default -> throw new NotSerializableException("unknown manifest " + manifest);
+            };
+        } catch (InvalidProtocolBufferException | RuntimeException e) {
+            NotSerializableException n = new NotSerializableException(e.toString());
+            n.initCause(e);
+            throw n;
+        }
+    }
+
+    // ------------------------------------------------------------------ commands
+
+    PoolCommand command(ShardWriter.Command command) {
+        PoolCommand.Builder b = PoolCommand.newBuilder();
+        if (command instanceof ShardWriter.Register r) {
+            b.setPoolHandle(WireMapping.poolHandle(r.handle())).setReplyTo(ref(r.replyTo()))
+                    .setRequestId(r.requestId()).setPeId(r.peId())
+                    .setRegister(PoolRegister.newBuilder().setPolicy(WireMapping.policy(r.policy()))
+                            .addAllAddresses(WireMapping.addressList(r.addresses())).setLifeMs(r.lifeMs())
+                            .setHomeRegistrarId(r.homeRegistrarId()));
+        } else if (command instanceof ShardWriter.Deregister d) {
+            b.setPoolHandle(WireMapping.poolHandle(d.handle())).setReplyTo(ref(d.replyTo()))
+                    .setRequestId(d.requestId()).setPeId(d.peId()).setDeregister(PoolDeregister.getDefaultInstance());
+        } else if (command instanceof ShardWriter.Resolve r) {
+            b.setPoolHandle(WireMapping.poolHandle(r.handle())).setReplyTo(ref(r.replyTo()))
+                    .setRequestId(r.requestId()).setResolve(PoolResolve.newBuilder().setMaxItems(r.maxItems()));
+        } else if (command instanceof ShardWriter.ReportUnreachable r) {
+            b.setPoolHandle(WireMapping.poolHandle(r.handle())).setReplyTo(ref(r.replyTo()))
+                    .setRequestId(r.requestId()).setPeId(r.peId())
+                    .setReportUnreachable(PoolReportUnreachable.getDefaultInstance());
+        } else if (command instanceof ShardWriter.DropSessionElement d) {
+            b.setPoolHandle(WireMapping.poolHandle(d.handle())).setReplyTo(ref(d.session())).setPeId(d.peId())
+                    .setDropSessionElement(PoolDropSessionElement.newBuilder().setReason(d.reason().name())
+                            .setSessionRegistrarId(d.sessionRegistrarId()));
+        } else if (command instanceof ShardWriter.Wake w) {
+            if (w.ack() != null) {
+                b.setReplyTo(ref(w.ack()));
+            }
+            b.setWake(PoolWake.newBuilder().setRegistrarLeft(w.registrarLeft()));
+        } else {
+            throw new IllegalArgumentException("local-only command " + command);
+        }
+        return b.build();
+    }
+
+    ShardWriter.Command command(PoolCommand c) {
+        if (c.getBodyCase() == PoolCommand.BodyCase.WAKE) {
+            ActorRef<Auditor.WriterAwake> ack = c.getReplyTo().isEmpty() ? null : resolve(c.getReplyTo());
+            return new ShardWriter.Wake(c.getWake().getRegistrarLeft(), ack);
+        }
+        var handle = WireMapping.poolHandle(c.getPoolHandle());
+        return switch (c.getBodyCase()) {
+            case REGISTER -> new ShardWriter.Register(handle, c.getPeId(),
+                    WireMapping.policy(c.getRegister().getPolicy()),
+                    WireMapping.addresses(c.getRegister().getAddressesList()), c.getRegister().getLifeMs(),
+                    c.getRegister().getHomeRegistrarId(), c.getRequestId(), resolve(c.getReplyTo()));
+            case DEREGISTER -> new ShardWriter.Deregister(handle, c.getPeId(), c.getRequestId(),
+                    resolve(c.getReplyTo()));
+            case RESOLVE -> new ShardWriter.Resolve(handle, c.getResolve().getMaxItems(), c.getRequestId(),
+                    resolve(c.getReplyTo()));
+            case REPORT_UNREACHABLE -> new ShardWriter.ReportUnreachable(handle, c.getPeId(), c.getRequestId(),
+                    resolve(c.getReplyTo()));
+            case DROP_SESSION_ELEMENT -> new ShardWriter.DropSessionElement(handle, c.getPeId(),
+                    Delta.Reason.valueOf(c.getDropSessionElement().getReason()),
+                    c.getDropSessionElement().getSessionRegistrarId(), resolve(c.getReplyTo()));
+            default -> throw new IllegalArgumentException("pool command without a body");
+        };
+    }
+
+    // ------------------------------------------------------------------ replies
+
+    PoolReply reply(ShardWriter.Reply reply) {
+        PoolReply.Builder b = PoolReply.newBuilder();
+        if (reply instanceof ShardWriter.Registered r) {
+            b.setRequestId(r.requestId()).setPoolHandle(WireMapping.poolHandle(r.poolHandle())).setPeId(r.peId())
+                    .setStatus(r.status().name()).setRegistered(PoolRegistered.getDefaultInstance());
+        } else if (reply instanceof ShardWriter.Deregistered d) {
+            b.setRequestId(d.requestId()).setPoolHandle(WireMapping.poolHandle(d.poolHandle())).setPeId(d.peId())
+                    .setStatus(d.status().name()).setDeregistered(PoolDeregistered.getDefaultInstance());
+        } else if (reply instanceof ShardWriter.Resolved r) {
+            b.setRequestId(r.requestId()).setPoolHandle(WireMapping.poolHandle(r.poolHandle()))
+                    .setStatus(r.status().name()).setResolved(PoolResolved.newBuilder()
+                            .setPolicyType(r.policyType()).addAllElements(r.elements()));
+        } else if (reply instanceof ShardWriter.Reported r) {
+            b.setRequestId(r.requestId()).setPoolHandle(WireMapping.poolHandle(r.poolHandle())).setPeId(r.peId())
+                    .setStatus(r.status().name()).setReported(PoolReported.getDefaultInstance());
+        } else if (reply instanceof ShardWriter.Released r) {
+            b.setPoolHandle(WireMapping.poolHandle(r.poolHandle())).setPeId(r.peId())
+                    .setReleased(PoolReleased.getDefaultInstance());
+        }
+        return b.build();
+    }
+
+    ShardWriter.Reply reply(PoolReply r) {
+        var handle = WireMapping.poolHandle(r.getPoolHandle());
+        return switch (r.getBodyCase()) {
+            case REGISTERED -> new ShardWriter.Registered(r.getRequestId(), handle, r.getPeId(),
+                    Status.valueOf(r.getStatus()));
+            case DEREGISTERED -> new ShardWriter.Deregistered(r.getRequestId(), handle, r.getPeId(),
+                    Status.valueOf(r.getStatus()));
+            case RESOLVED -> new ShardWriter.Resolved(r.getRequestId(), handle, r.getResolved().getPolicyType(),
+                    r.getResolved().getElementsList(), Status.valueOf(r.getStatus()));
+            case REPORTED -> new ShardWriter.Reported(r.getRequestId(), handle, r.getPeId(),
+                    Status.valueOf(r.getStatus()));
+            case RELEASED -> new ShardWriter.Released(handle, r.getPeId());
+            default -> throw new IllegalArgumentException("pool reply without a body");
+        };
+    }
+
+    private String ref(ActorRef<?> ref) {
+        return resolver().toSerializationFormat(ref);
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> ActorRef<T> resolve(String text) {
+        if (text.isEmpty()) {
+            throw new IllegalArgumentException("no reply-to");
+        }
+        ActorRef<?> ref = refs.get(text);
+        if (ref == null) {
+            ref = resolver().resolveActorRef(text);
+            if (refs.size() >= MAX_CACHED_REFS) {
+                refs.clear();
+            }
+            refs.put(text, ref);
+        }
+        return (ActorRef<T>) ref;
+    }
+}

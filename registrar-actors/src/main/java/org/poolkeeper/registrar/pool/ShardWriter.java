@@ -1,0 +1,423 @@
+package org.poolkeeper.registrar.pool;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.StashBuffer;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.poolkeeper.handlespace.AddressBlock;
+import org.poolkeeper.handlespace.HandlespaceConfig;
+import org.poolkeeper.handlespace.PolicyInfo;
+import org.poolkeeper.handlespace.Pool;
+import org.poolkeeper.handlespace.PoolElement;
+import org.poolkeeper.handlespace.PoolHandle;
+import org.poolkeeper.handlespace.Status;
+import org.poolkeeper.protocol.wire.PoolElementEntry;
+import org.poolkeeper.registrar.node.MicrosClock;
+import org.poolkeeper.registrar.replication.Auditor;
+import org.poolkeeper.registrar.replication.HostedShards;
+import org.poolkeeper.registrar.replication.Inbox;
+import org.poolkeeper.registrar.replication.NodeReplica;
+import org.poolkeeper.registrar.replication.ShardPuller;
+import org.poolkeeper.registrar.wire.WireMapping;
+import org.poolkeeper.replication.Delta;
+import org.poolkeeper.replication.ShardReplica;
+
+/**
+ * The single writer of the pools of one shard: a Cluster Sharding entity per shard ({@link PoolSharding}: entity
+ * id = shard number). It applies registrations, re-registrations, deregistrations, unreachability reports and
+ * session drops to the pools of its shard in this node's replica ({@link NodeReplica}, under the shard's lock),
+ * expires PEs with one actor timer at the shard's earliest deadline, answers resolutions in owner mode, and hands
+ * every change, as a {@link Delta}, to the node's outbound replication.
+ *
+ * <p><b>Life cycle:</b> an incarnation starts from what this node's replica holds for the shard (after a
+ * takeover: the pools the registrar that left was writing, as replicated here) and gives every pool a new epoch
+ * ({@link ShardReplica#beginIncarnation}); PEs homed at a registrar that is no longer a member get the takeover
+ * grace: deadline = min(deadline, now + takeover-grace). No state outside the replica survives an incarnation,
+ * and nothing is written cluster-wide when a writer starts or stops. When Cluster Sharding hands the shard to
+ * another node (rebalance), the stopping writer wakes the shard at its new home at once ({@link Wake}), and the
+ * new writer pulls the shard's table from its live predecessor before it writes (so no change the predecessor
+ * acknowledged is lost to a replica that lagged); the {@link Auditor} wakes the shards of a registrar that left,
+ * and any shard whose pools no running writer writes.
+ *
+ * <p><b>Timer:</b> one timer, keyed {@link Expire}, at the shard's earliest deadline. It is moved at once when the
+ * earliest deadline moves earlier; when it moves later the timer fires early, expires nothing and is re-armed.
+ *
+ * <p><b>Sessions:</b> for each PE the writer remembers the session (connection) it last registered through. A
+ * session's keep-alive loss or connection loss removes the PE only if that session is still the PE's session,
+ * and a session is told ({@link Released}) when a PE it registered is removed or taken over by another session.
+ */
+public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
+
+    public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "PoolShard");
+
+    // ------------------------------------------------------------------ protocol
+
+    /** What a shard writer accepts. */
+    public sealed interface Command permits Register, Deregister, Resolve, ReportUnreachable, DropSessionElement,
+            Wake, Expire, Stop, HandedOver, HandoverTimeout {
+    }
+
+    /** Register or re-register a PE; answered with {@link Registered}. */
+    public record Register(PoolHandle handle, int peId, PolicyInfo policy, AddressBlock addresses, int lifeMs,
+                           int homeRegistrarId, long requestId, ActorRef<Reply> replyTo) implements Command {
+    }
+
+    /** Remove a PE; answered with {@link Deregistered}. */
+    public record Deregister(PoolHandle handle, int peId, long requestId, ActorRef<Reply> replyTo)
+            implements Command {
+    }
+
+    /** Owner-mode handle resolution; answered with {@link Resolved}. */
+    public record Resolve(PoolHandle handle, int maxItems, long requestId, ActorRef<Reply> replyTo)
+            implements Command {
+    }
+
+    /** A PU could not reach a PE; answered with {@link Reported}. */
+    public record ReportUnreachable(PoolHandle handle, int peId, long requestId, ActorRef<Reply> replyTo)
+            implements Command {
+    }
+
+    /**
+     * A session lost a PE (keep-alive unanswered, or its connection closed): remove the PE if it is still
+     * registered through that session. Not answered.
+     */
+    public record DropSessionElement(PoolHandle handle, int peId, Delta.Reason reason, int sessionRegistrarId,
+                                     ActorRef<Reply> session) implements Command {
+    }
+
+    /**
+     * Start (if not running) and acknowledge to {@code ack}; {@code registrarLeft} (0: none) left the cluster, so
+     * its PEs here get the takeover grace.
+     */
+    public record Wake(int registrarLeft, ActorRef<Auditor.WriterAwake> ack) implements Command {
+    }
+
+    /** The expiry timer's message. */
+    enum Expire implements Command { INSTANCE }
+
+    /** Sent by Cluster Sharding to stop the writer (hand-off to another node, or shutdown). */
+    enum Stop implements Command { INSTANCE }
+
+    /** The predecessor's table of the shard has been pulled (or the pull ended otherwise). */
+    private enum HandedOver implements Command { INSTANCE }
+
+    /** The predecessor did not hand over in time: write from this replica as it is. */
+    private enum HandoverTimeout implements Command { INSTANCE }
+
+    /** What a shard writer sends to sessions. */
+    public sealed interface Reply permits Registered, Deregistered, Resolved, Reported, Released {
+    }
+
+    /** @param status {@link Status#ADDED}, {@link Status#UPDATED} or the reason for refusal */
+    public record Registered(long requestId, PoolHandle poolHandle, int peId, Status status) implements Reply {
+    }
+
+    /** @param status {@link Status#REMOVED}, {@link Status#UNKNOWN_POOL_HANDLE}, {@link Status#UNKNOWN_POOL_ELEMENT} */
+    public record Deregistered(long requestId, PoolHandle poolHandle, int peId, Status status) implements Reply {
+    }
+
+    /** @param status {@link Status#REPORTED} or {@link Status#UNKNOWN_POOL_HANDLE} */
+    public record Resolved(long requestId, PoolHandle poolHandle, int policyType, List<PoolElementEntry> elements,
+                           Status status) implements Reply {
+    }
+
+    /** @param status {@link Status#REPORTED}, {@link Status#REMOVED}, or an unknown-handle/element status */
+    public record Reported(long requestId, PoolHandle poolHandle, int peId, Status status) implements Reply {
+    }
+
+    /** The PE is no longer registered through the session this is sent to (removed, or registered elsewhere). */
+    public record Released(PoolHandle poolHandle, int peId) implements Reply {
+    }
+
+    // ------------------------------------------------------------------ creation
+
+    /**
+     * What a shard writer works with, besides its shard.
+     *
+     * @param registrarId    this node's registrar id (the writer id of its deltas)
+     * @param replica        this node's replica, whose shard the writer changes
+     * @param deltas         where each change goes (the outbound replication)
+     * @param clock          the registrar's clock
+     * @param liveRegistrars the registrars that are members now (PEs homed elsewhere lost their home)
+     * @param hosted         where the writer records that its shard is written here
+     * @param wakeAtNewHome  sends a {@link Wake} for a shard through Cluster Sharding (to its new home)
+     * @param puller         pulls the shard from a live predecessor before this writer starts
+     * @param maxBadPeReports MaxBadPEReports
+     * @param takeoverGrace  how long PEs whose home left stay, unless they re-register elsewhere
+     */
+    public record Context(int registrarId, NodeReplica replica, Consumer<Delta> deltas, MicrosClock clock,
+                          Supplier<Set<Integer>> liveRegistrars, HostedShards hosted, Consumer<Integer> wakeAtNewHome,
+                          ShardPuller puller, int maxBadPeReports, Duration takeoverGrace) {
+    }
+
+    /** How long a writer waits for its live predecessor's table before it writes from its replica as it is. */
+    static final Duration HANDOVER_TIMEOUT = Duration.ofSeconds(2);
+
+    /** Commands kept while the predecessor's table is pulled; beyond, they are dropped (their clients retry). */
+    private static final int MAX_STASHED = 100_000;
+
+    /**
+     * The writer of {@code shard}. When the shard's pools here name a live registrar as writer (it handed the shard
+     * off), their table is pulled from it first, commands waiting meanwhile (at most {@link #HANDOVER_TIMEOUT}).
+     * A failure (a bug) restarts the writer: the new incarnation starts from the replica.
+     */
+    public static Behavior<Command> create(int shard, Context context) {
+        return Behaviors.supervise(Behaviors.<Command>setup(ctx -> Behaviors.<Command>withStash(MAX_STASHED,
+                        stash -> Behaviors.<Command>withTimers(timers -> start(ctx, stash, timers, shard, context)))))
+                .onFailure(SupervisorStrategy.restart());
+    }
+
+    private static Behavior<Command> start(ActorContext<Command> ctx, StashBuffer<Command> stash,
+                                           TimerScheduler<Command> timers, int shard, Context c) {
+        Set<Integer> live = c.liveRegistrars().get();
+        int predecessor = c.replica().apply(shard, s -> {
+            ShardReplica.WriterTotal most = null;
+            for (ShardReplica.WriterTotal t : s.writerTotals()) {
+                if (t.writer() != c.registrarId() && live.contains(t.writer())
+                        && (most == null || t.pools() > most.pools())) {
+                    most = t;
+                }
+            }
+            return most == null ? 0 : most.writer();
+        });
+        if (predecessor == 0) {
+            return new ShardWriter(ctx, timers, shard, c);
+        }
+        long since = System.nanoTime();
+        ctx.getLog().info("shard {}: taking it over from registrar {}, which is live: pulling its table first", shard,
+                String.format("0x%08x", predecessor));
+        c.puller().pullShard(predecessor, shard, ctx.messageAdapter(Inbox.PullDone.class, d -> HandedOver.INSTANCE));
+        timers.startSingleTimer(HandoverTimeout.INSTANCE, HANDOVER_TIMEOUT);
+        return Behaviors.receive(Command.class)
+                .onMessageEquals(HandedOver.INSTANCE, () -> {
+                    timers.cancel(HandoverTimeout.INSTANCE);
+                    ctx.getLog().debug("shard {}: handed over in {} ms", shard, (System.nanoTime() - since) / 1_000_000);
+                    return stash.unstashAll(new ShardWriter(ctx, timers, shard, c));
+                })
+                .onMessageEquals(HandoverTimeout.INSTANCE, () -> {
+                    ctx.getLog().warn("shard {}: registrar {} did not hand its table over within {} ms: writing from "
+                            + "this replica", shard, String.format("0x%08x", predecessor), HANDOVER_TIMEOUT.toMillis());
+                    return stash.unstashAll(new ShardWriter(ctx, timers, shard, c));
+                })
+                .onMessageEquals(Stop.INSTANCE, () -> {
+                    c.wakeAtNewHome().accept(shard); // moved on before it started: start at the next home
+                    return Behaviors.stopped();
+                })
+                .onAnyMessage(m -> {
+                    if (stash.isFull()) {
+                        ctx.getLog().warn("shard {}: {} commands wait for the hand-over: dropping {}", shard,
+                                MAX_STASHED, m.getClass().getSimpleName());
+                    } else {
+                        stash.stash(m);
+                    }
+                    return Behaviors.same();
+                })
+                .build();
+    }
+
+    // ------------------------------------------------------------------ state
+
+    /** A PE registered through a session. */
+    private record PeKey(PoolHandle handle, int peId) {
+    }
+
+    private final TimerScheduler<Command> timers;
+    private final int shard;
+    private final Context c;
+    private final Map<PeKey, ActorRef<Reply>> sessions = new HashMap<>();
+    private final List<Delta> changes = new ArrayList<>();
+    private final Consumer<Delta> collect = changes::add;
+    /** The deadline the timer is armed for (µs), or Long.MAX_VALUE when it is not armed. */
+    private long armedDeadline = Long.MAX_VALUE;
+
+    private ShardWriter(ActorContext<Command> context, TimerScheduler<Command> timers, int shard, Context c) {
+        super(context);
+        this.timers = timers;
+        this.shard = shard;
+        this.c = c;
+        long now = c.clock().nowMicros();
+        Set<Integer> live = c.liveRegistrars().get();
+        long graceDeadline = now + c.takeoverGrace().toNanos() / 1000;
+        int[] started = c.replica().apply(shard, s -> {
+            s.beginIncarnation(c.registrarId(), now);
+            int graced = 0;
+            for (int home : s.homeRegistrars()) {
+                if (!live.contains(home)) {
+                    graced += s.limitDeadlines(home, graceDeadline);
+                }
+            }
+            return new int[] {s.poolCount(), s.elementCount(), graced};
+        });
+        c.hosted().started(shard);
+        if (started[0] > 0) {
+            context.getLog().info("shard {}: writing {} pools ({} PEs) from the replica; {} PEs homed at registrars "
+                    + "that left get the takeover grace", shard, started[0], started[1], started[2]);
+        }
+        rearm();
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(Register.class, this::onRegister)
+                .onMessage(Resolve.class, this::onResolve)
+                .onMessage(Deregister.class, this::onDeregister)
+                .onMessage(ReportUnreachable.class, this::onReportUnreachable)
+                .onMessage(DropSessionElement.class, this::onDropSessionElement)
+                .onMessage(Wake.class, this::onWake)
+                .onMessageEquals(Expire.INSTANCE, this::onExpire)
+                .onMessageEquals(Stop.INSTANCE, this::onStop)
+                .build();
+    }
+
+    // ------------------------------------------------------------------ handlers
+
+    private Behavior<Command> onRegister(Register r) {
+        long now = c.clock().nowMicros();
+        Status status = c.replica().apply(shard, s -> s.register(r.handle(), r.peId(), r.policy(), r.addresses(),
+                r.lifeMs(), r.homeRegistrarId(), now, collect));
+        if (status == Status.ADDED || status == Status.UPDATED) {
+            ActorRef<Reply> previous = sessions.put(new PeKey(r.handle(), r.peId()), r.replyTo());
+            if (previous != null && !previous.equals(r.replyTo())) {
+                previous.tell(new Released(r.handle(), r.peId()));
+            }
+        }
+        publish();
+        r.replyTo().tell(new Registered(r.requestId(), r.handle(), r.peId(), status));
+        return this;
+    }
+
+    private Behavior<Command> onDeregister(Deregister d) {
+        Status status = c.replica().apply(shard, s -> s.deregister(d.handle(), d.peId(), Delta.Reason.DEREGISTRATION,
+                collect));
+        publish();
+        d.replyTo().tell(new Deregistered(d.requestId(), d.handle(), d.peId(), status));
+        return this;
+    }
+
+    private Behavior<Command> onResolve(Resolve r) {
+        long now = c.clock().nowMicros();
+        Resolved resolved = c.replica().apply(shard, s -> {
+            Pool pool = s.pool(r.handle());
+            if (pool == null) {
+                return new Resolved(r.requestId(), r.handle(), 0, List.of(), Status.UNKNOWN_POOL_HANDLE);
+            }
+            PoolElement[] out = new PoolElement[HandlespaceConfig.HANDLE_RESOLUTION_ITEMS_CAP];
+            int n = pool.resolve(r.maxItems(), 0, now, out);
+            List<PoolElementEntry> entries = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                entries.add(WireMapping.resolutionEntry(out[i], pool.policy()));
+            }
+            return new Resolved(r.requestId(), r.handle(), pool.policy().code(), entries, Status.REPORTED);
+        });
+        r.replyTo().tell(resolved);
+        return this;
+    }
+
+    private Behavior<Command> onReportUnreachable(ReportUnreachable r) {
+        Status status = c.replica().apply(shard, s -> s.reportUnreachable(r.handle(), r.peId(), c.maxBadPeReports(),
+                collect));
+        publish();
+        r.replyTo().tell(new Reported(r.requestId(), r.handle(), r.peId(), status));
+        return this;
+    }
+
+    private Behavior<Command> onDropSessionElement(DropSessionElement d) {
+        PeKey key = new PeKey(d.handle(), d.peId());
+        ActorRef<Reply> session = sessions.get(key);
+        boolean dropped = c.replica().apply(shard, s -> {
+            PoolElement e = s.find(d.handle(), d.peId());
+            if (e == null) {
+                return false;
+            }
+            boolean bySession = session != null ? session.equals(d.session())
+                    : e.homeRegistrarId() == d.sessionRegistrarId(); // a restarted writer knows no session
+            return bySession && s.deregister(d.handle(), d.peId(), d.reason(), collect) == Status.REMOVED;
+        });
+        if (dropped) {
+            sessions.remove(key); // the session knows: no Released back to it
+            getContext().getLog().debug("pool {}: PE {} removed: {}", d.handle(),
+                    Integer.toUnsignedString(d.peId(), 16), d.reason());
+        }
+        publish();
+        return this;
+    }
+
+    private Behavior<Command> onWake(Wake w) {
+        if (w.registrarLeft() != 0 && w.registrarLeft() != c.registrarId()) {
+            long graceDeadline = c.clock().nowMicros() + c.takeoverGrace().toNanos() / 1000;
+            c.replica().apply(shard, s -> s.limitDeadlines(w.registrarLeft(), graceDeadline));
+            rearm();
+        }
+        if (w.ack() != null) {
+            w.ack().tell(new Auditor.WriterAwake(shard, c.registrarId()));
+        }
+        return this;
+    }
+
+    private Behavior<Command> onExpire() {
+        armedDeadline = Long.MAX_VALUE;
+        long now = c.clock().nowMicros();
+        Set<Integer> live = c.liveRegistrars().get();
+        c.replica().apply(shard, s -> s.expire(now, live::contains, collect));
+        publish();
+        return this;
+    }
+
+    private Behavior<Command> onStop() {
+        int pools = c.replica().apply(shard, s -> {
+            s.endIncarnation();
+            return s.poolCount();
+        });
+        c.hosted().stopped(shard);
+        if (pools > 0) {
+            c.wakeAtNewHome().accept(shard); // handed off: start at the new home now, not at the next message
+        }
+        return Behaviors.stopped();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** Hands the changes just made to the outbound replication, tells the sessions of removed PEs, re-arms. */
+    private void publish() {
+        for (Delta d : changes) {
+            c.deltas().accept(d);
+            if (d.action() == Delta.Action.REMOVE) {
+                ActorRef<Reply> session = sessions.remove(new PeKey(d.poolHandle(), d.peId()));
+                if (session != null) {
+                    session.tell(new Released(d.poolHandle(), d.peId()));
+                }
+            }
+        }
+        changes.clear();
+        rearm();
+    }
+
+    private void rearm() {
+        long next = c.replica().apply(shard, ShardReplica::nextDeadline);
+        if (next == Long.MAX_VALUE) {
+            if (armedDeadline != Long.MAX_VALUE) {
+                timers.cancel(Expire.INSTANCE);
+                armedDeadline = Long.MAX_VALUE;
+            }
+        } else if (next < armedDeadline) {
+            long delayMicros = Math.max(0, next - c.clock().nowMicros());
+            timers.startSingleTimer(Expire.INSTANCE, Duration.ofMillis((delayMicros + 999) / 1000));
+            armedDeadline = next;
+        }
+    }
+}

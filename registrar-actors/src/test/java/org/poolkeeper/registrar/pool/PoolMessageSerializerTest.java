@@ -1,0 +1,89 @@
+package org.poolkeeper.registrar.pool;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.typesafe.config.ConfigFactory;
+import java.util.List;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializers;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.poolkeeper.handlespace.AddressBlock;
+import org.poolkeeper.handlespace.PolicyInfo;
+import org.poolkeeper.handlespace.PolicyType;
+import org.poolkeeper.handlespace.PoolHandle;
+import org.poolkeeper.handlespace.Status;
+import org.poolkeeper.handlespace.TransportKind;
+import org.poolkeeper.protocol.wire.PoolElementEntry;
+import org.poolkeeper.registrar.RegistrarServer;
+import org.poolkeeper.registrar.replication.Auditor;
+import org.poolkeeper.replication.Delta;
+
+/**
+ * The shard writers' commands and replies that cross JVMs through the shard region, and their wake
+ * acknowledgements, survive protobuf serialization.
+ */
+class PoolMessageSerializerTest {
+    private static ActorTestKit testKit;
+    private static Serialization serialization;
+
+    @BeforeAll
+    static void start() {
+        testKit = ActorTestKit.create(RegistrarServer.loadConfig(ConfigFactory.parseString("""
+                poolkeeper.registrar { registrar-id = 7, cluster-port = 0 }
+                pekko.cluster.jmx.enabled = off
+                """), null));
+        serialization = SerializationExtension.get(testKit.system().classicSystem());
+    }
+
+    @AfterAll
+    static void stop() {
+        testKit.shutdownTestKit();
+    }
+
+    private static Object roundTrip(Object message) throws Exception {
+        org.apache.pekko.serialization.Serializer serializer = serialization.findSerializerFor(message);
+        assertEquals(PoolMessageSerializer.class, serializer.getClass());
+        byte[] bytes = serializer.toBinary(message);
+        return serialization.deserialize(bytes, serializer.identifier(), Serializers.manifestFor(serializer, message))
+                .get();
+    }
+
+    @Test
+    void commandsAndRepliesRoundTrip() throws Exception {
+        TestProbe<ShardWriter.Reply> probe = testKit.createTestProbe();
+        TestProbe<Auditor.WriterAwake> auditor = testKit.createTestProbe();
+        PolicyInfo policy = PolicyInfo.weighted(PolicyType.WEIGHTED_RANDOM, 5);
+        AddressBlock addresses = AddressBlock.ipv4(0x7F000001, 7000, TransportKind.TCP);
+        PoolHandle handle = PoolHandle.of(new byte[] {1, 2, 3});
+        List<Object> messages = List.of(
+                new ShardWriter.Register(handle, 42, policy, addresses, 30_000, 0xA1, 9, probe.ref()),
+                new ShardWriter.Deregister(handle, 42, 10, probe.ref()),
+                new ShardWriter.Resolve(handle, 3, 11, probe.ref()),
+                new ShardWriter.ReportUnreachable(handle, 42, 12, probe.ref()),
+                new ShardWriter.DropSessionElement(handle, 42, Delta.Reason.KEEP_ALIVE_LOST, 0xA1, probe.ref()),
+                new ShardWriter.Wake(0xB2, auditor.ref()),
+                new ShardWriter.Wake(0, null),
+                new Auditor.WriterAwake(17, 0xA1),
+                new ShardWriter.Registered(9, handle, 42, Status.ADDED),
+                new ShardWriter.Deregistered(10, handle, 42, Status.REMOVED),
+                new ShardWriter.Resolved(11, handle, 1, List.of(PoolElementEntry.newBuilder().setPeId(42).build()),
+                        Status.REPORTED),
+                new ShardWriter.Reported(12, handle, 42, Status.UNKNOWN_POOL_ELEMENT),
+                new ShardWriter.Released(handle, 42));
+        for (Object message : messages) {
+            assertEquals(message, roundTrip(message));
+        }
+    }
+
+    @Test
+    void localOnlyMessagesAreRefused() {
+        assertThrows(IllegalArgumentException.class,
+                () -> serialization.findSerializerFor(ShardWriter.Expire.INSTANCE).toBinary(ShardWriter.Expire.INSTANCE));
+    }
+}

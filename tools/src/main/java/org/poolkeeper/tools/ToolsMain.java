@@ -1,0 +1,31 @@
+package org.poolkeeper.tools;
+
+import java.util.Arrays;
+import org.poolkeeper.tools.loadgen.LoadGenerator;
+import org.poolkeeper.tools.scale.ScaleBench;
+import org.poolkeeper.tools.testbed.TestbedCommand;
+
+/**
+ * The entry point of {@code poolkeeper-tools.jar}: {@code loadgen}, {@code testbed} or {@code scale-bench}, then
+ * that tool's arguments. The launchers in {@code deploy/bin} and {@code deploy} call it.
+ */
+public final class ToolsMain {
+    private ToolsMain() {
+    }
+
+    public static void main(String[] args) {
+        String tool = args.length == 0 ? "" : args[0];
+        String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
+        int code = switch (tool) {
+            case "loadgen" -> LoadGenerator.run(rest);
+            case "testbed" -> TestbedCommand.run(rest);
+            case "scale-bench" -> ScaleBench.run(rest);
+            default -> {
+                System.err.println("poolkeeper-tools: the first argument is the tool: loadgen, testbed or scale-bench"
+                        + (tool.isEmpty() ? "" : " (got '" + tool + "')"));
+                yield 2;
+            }
+        };
+        System.exit(code);
+    }
+}

@@ -1,0 +1,756 @@
+package org.poolkeeper.tools.testbed;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.poolkeeper.client.Policy;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code bench testbed}: the paper's real-system testbed (section 3.4, Table 2) on one machine. Starts two clustered
+ * registrars (primary and backup), pe-sim and pu-sim JVMs on loopback, prints progress every 5 s and a report at the
+ * end (also saved with CSV and PNG charts). After the load every pe-sim holds its PEs registered without changing the
+ * handlespace ({@code pe-sim --hold}); during that hold the two registrars' status files must show the same
+ * checksum, owner checksums and PE count, equal to the PEs the pe-sims hold. Every child JVM is stopped on exit, on
+ * error and on Ctrl-C.
+ */
+@Command(name = "testbed", mixinStandardHelpOptions = true,
+        description = "Runs the paper's testbed on loopback: 2 registrars (primary + backup), pe-sims and pu-sims; "
+                + "prints progress every 5 s and a Table-2-shaped report; exits non-zero if a process failed or the "
+                + "registrars disagree while the pe-sims hold their PEs registered.")
+public final class TestbedCommand implements Callable<Integer> {
+
+    /** Runs the command line (what {@code deploy/bin/bench testbed} and {@code deploy/testbed.sh} start). */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new TestbedCommand());
+        cli.setParameterExceptionHandler((ex, a) -> {
+            ex.getCommandLine().getErr().println("testbed: " + ex.getMessage() + " (see --help)");
+            return 2;
+        });
+        cli.setExecutionExceptionHandler((ex, c, r) -> {
+            c.getErr().println("testbed: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            return 1;
+        });
+        return cli.execute(args);
+    }
+
+
+    @Option(names = "--duration", description = "Load duration in seconds (default ${DEFAULT-VALUE}).",
+            defaultValue = "60")
+    int duration;
+
+    @Option(names = "--pools", description = "Pools per pe-sim process (default ${DEFAULT-VALUE}).",
+            defaultValue = "5")
+    int pools;
+
+    @Option(names = "--pes-per-pool", description = "PEs per pool (default ${DEFAULT-VALUE}; 6 pe-sims x 5 pools x "
+            + "100 = 3,000 PEs, the paper's size).", defaultValue = "100")
+    int pesPerPool;
+
+    @Option(names = "--policies", split = ",", description = "Pool policies, one pe-sim/pu-sim group each "
+            + "(default RR,LU).")
+    List<String> policies = new ArrayList<>(List.of("RR", "LU"));
+
+    @Option(names = "--rate", description = "Base resolution rate per pu-sim in its steady phase; phases run at "
+            + "rate/2, rate, then max (default ${DEFAULT-VALUE}).", defaultValue = "2000")
+    int rate;
+
+    @Option(names = "--pe-sims", description = "pe-sim processes (default ${DEFAULT-VALUE}).", defaultValue = "6")
+    int peSims;
+
+    @Option(names = "--pu-sims", description = "pu-sim processes (default ${DEFAULT-VALUE}).", defaultValue = "2")
+    int puSims;
+
+    @Option(names = "--hold", description = "Seconds every pe-sim keeps its PEs registered after the load, with no "
+            + "handlespace changes, while the registrars are compared (default ${DEFAULT-VALUE}; at least 3).",
+            defaultValue = "8")
+    int hold;
+
+    @Option(names = "--capacity", description = "Seconds each registrar-capacity measurement runs before the load "
+            + "(after 1 s of warm-up): per policy, new registrations (deploy/bin/loadgen --mode churn: register a "
+            + "brand-new PE, deregister it) and re-registrations (--mode register over 5 PEs per pool), closed loop "
+            + "with 4 x 32 requests in flight through the primary. 0 skips them; Table 2 then shows the pe-sims' "
+            + "offered load (default ${DEFAULT-VALUE}).", defaultValue = "3")
+    int capacity;
+
+    @Option(names = "--out", description = "Output directory (default: target/testbed/<timestamp>).")
+    Path out;
+
+    @Option(names = "--root", description = "Repository root (default: the current directory).")
+    Path root = Paths.get("").toAbsolutePath();
+
+    private static final String SMALL_JVM = "-Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
+    /** Registrars and pu-sims: the same small heap, but the optimizing JIT compiler (they carry the peak load). */
+    private static final String LONG_JVM = "-Xmx128m -XX:+UseSerialGC";
+    /** Seconds a pu-sim JVM needs on a busy 2-core machine before its load starts. */
+    private static final int PU_SIM_STARTUP_S = 3;
+
+    private static final Pattern LISTENING = Pattern.compile("listening asap=(\\S+) cluster=(\\S+)");
+    /** pe-sim's stderr line once its hold has settled. */
+    private static final Pattern HOLDING =
+            Pattern.compile("holding: (\\d+) PEs registered;.* leaving at (\\S+) ");
+    /**
+     * The simulators' client request timeout (their default is 2 s). In the max-rate resolution phase ten JVMs share
+     * two cores, and registration, re-registration and resolution answers took longer than 2 s now and then: the
+     * client counted a failure and failed over, which failed the testbed although the registrar answered. 5 s
+     * still catches a registrar that does not answer at all.
+     */
+    private static final String SIM_REQUEST_TIMEOUT_MS = "5000";
+
+    private final List<Child> children = new CopyOnWriteArrayList<>();
+    private final PrintStream stdout = System.out;
+
+    /** One child JVM with its stdout/stderr files. */
+    static final class Child {
+        final String name;
+        final String role; // registrar, pe, pu
+        final String policy;
+        final Process process;
+        final Path outFile;
+        final Path errFile;
+        final double startedAt;
+        Integer exit;
+
+        Child(String name, String role, String policy, Process process, Path outFile, Path errFile, double at) {
+            this.name = name;
+            this.role = role;
+            this.policy = policy;
+            this.process = process;
+            this.outFile = outFile;
+            this.errFile = errFile;
+            this.startedAt = at;
+        }
+
+        String lastJsonLine() {
+            String last = null;
+            for (String line : readLines(outFile)) {
+                if (line.startsWith("{")) {
+                    last = line;
+                }
+            }
+            return last;
+        }
+
+        String lastStdoutLine() {
+            List<String> lines = readLines(outFile);
+            return lines.isEmpty() ? null : lines.get(lines.size() - 1);
+        }
+    }
+
+    private long t0;
+
+    private double elapsed() {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    double elapsedNow() {
+        return elapsed();
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (hold < 3) {
+            // the registrars write their status files every second: settling plus two rewrites need a few seconds
+            System.err.println("testbed: --hold must be at least 3 seconds, got " + hold + " (see --help)");
+            return 2;
+        }
+        if (capacity < 0) {
+            System.err.println("testbed: --capacity must be 0 (skip) or more seconds, got " + capacity
+                    + " (see --help)");
+            return 2;
+        }
+        for (String p : policies) {
+            if (Policy.fromShortName(p) == null) {
+                System.err.println("testbed: unknown policy '" + p + "' in --policies (see --help)");
+                return 2;
+            }
+        }
+        System.setProperty("java.awt.headless", "true");
+        root = root.toAbsolutePath().normalize();
+        if (out == null) {
+            out = root.resolve("target/testbed")
+                    .resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        }
+        out = out.toAbsolutePath().normalize();
+        Files.createDirectories(out.resolve("logs"));
+        Thread hook = new Thread(this::stopAll, "testbed-stop-children");
+        Runtime.getRuntime().addShutdownHook(hook);
+        t0 = System.nanoTime();
+        try {
+            return run();
+        } finally {
+            stopAll();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // already running
+            }
+        }
+    }
+
+    private int run() throws Exception {
+        List<String> problems = new ArrayList<>();
+        int idBase = 0x7E500000 + (int) (ProcessHandle.current().pid() & 0xFFFF) * 4;
+        stdout.printf("testbed: out=%s duration=%ds hold=%ds pe-sims=%d (pools %d x %d PEs each) pu-sims=%d "
+                + "policies=%s%n", out, duration, hold, peSims, pools, pesPerPool, puSims, policies);
+        Child primary = startRegistrar("registrar-1", idBase + 1, null);
+        String[] primaryAddr = awaitListening(primary);
+        Child backup = startRegistrar("registrar-2", idBase + 2, primaryAddr[1]);
+        String[] backupAddr = awaitListening(backup);
+        awaitClustered();
+        stdout.printf("testbed: primary 0x%08x asap=%s, backup 0x%08x asap=%s, clustered%n",
+                idBase + 1, primaryAddr[0], idBase + 2, backupAddr[0]);
+        String registrars = primaryAddr[0];
+        if (capacity > 0) {
+            measureCapacity(primaryAddr[0], problems);
+        }
+
+        // pe-sims: process i serves policy i % n with its own pool prefix
+        Map<String, List<String>> poolsByPolicy = new LinkedHashMap<>();
+        for (String p : policies) {
+            poolsByPolicy.put(p.toUpperCase(Locale.ROOT), new ArrayList<>());
+        }
+        int pesTotal = peSims * pools * pesPerPool;
+        int burst = Math.max(1, pools * pesPerPool / 10);
+        double loadStart = elapsed();
+        List<Child> peChildren = new ArrayList<>();
+        for (int i = 0; i < peSims; i++) {
+            String policy = policies.get(i % policies.size()).toUpperCase(Locale.ROOT);
+            String prefix = policy.toLowerCase(Locale.ROOT) + i + "-";
+            for (int p = 0; p < pools; p++) {
+                poolsByPolicy.get(policy).add(prefix + p);
+            }
+            // --life stays pe-sim's default 30 s: it must exceed the hold plus the longest re-registration interval
+            peChildren.add(start("pe-sim-" + (i + 1), "pe", policy, List.of(launcher("pe-sim"), "--registrars",
+                    registrars, "--pools", "" + pools, "--pes-per-pool", "" + pesPerPool, "--policy", policy,
+                    "--pool-prefix", prefix, "--rereg-interval", "500..3000", "--burst", burst + "@5",
+                    "--duration", "" + duration, "--hold", "" + hold, "--request-timeout", SIM_REQUEST_TIMEOUT_MS,
+                    "--seed", "" + (i + 1))));
+        }
+        Monitor monitor = new Monitor(this, primary, backup);
+        Thread monitorThread = new Thread(monitor, "testbed-monitor");
+        monitorThread.setDaemon(true);
+        monitorThread.start();
+
+        // pu-sims in phases: rate/2, rate, max (fluctuating resolution rates)
+        sleep(3000);
+        String[] phases = {"" + Math.max(1, rate / 2), "" + rate, "max"};
+        double loadEnd = loadStart + duration + 1; // pe-sims need ~2 s to start, so they outlive this
+        // the two paced phases get a quarter of the load each; the max phase, which runs the pu-sims one after
+        // the other, the rest (each pu-sim needs a few seconds to warm up before its rate means anything)
+        int phaseLen = Math.max(2, (int) ((duration - 3 - 3 * 1.5) / 4.0));
+        // the max phase always runs: about half the load time (each pu-sim alone, after its JVM started) is kept
+        // aside for it, and the paced phases get what is left before it
+        int maxEach = Math.max(2, (int) Math.floor((duration / 2.0 - puSims * PU_SIM_STARTUP_S) / puSims));
+        double maxBudget = puSims * (maxEach + PU_SIM_STARTUP_S);
+        List<PuPhase> puPhases = new ArrayList<>();
+        for (int ph = 0; ph < phases.length; ph++) {
+            boolean last = ph == phases.length - 1;
+            double left = loadEnd - elapsed() - 1.5 - (last ? 0 : maxBudget);
+            int d = (int) Math.min(phaseLen, Math.floor(left - PU_SIM_STARTUP_S));
+            if (last) {
+                d = Math.max(maxEach * puSims, (int) Math.floor(left - puSims * PU_SIM_STARTUP_S));
+            }
+            if (d < 1) {
+                stdout.printf(Locale.ROOT, "testbed: no time left for the %s phase%n", phases[ph]);
+                continue;
+            }
+            // the max phase measures each pu-sim's policy group alone (one after the other), as the paper's
+            // per-policy figures are; the paced phases run them together
+            boolean max = phases[ph].equals("max");
+            int each = max ? Math.max(2, d / puSims) : d;
+            List<Child> group = new ArrayList<>();
+            for (int u = 0; u < puSims; u++) {
+                String policy = policies.get(u % policies.size()).toUpperCase(Locale.ROOT);
+                Child pu = start("pu-sim-" + (u + 1) + "-phase" + (ph + 1), "pu", policy,
+                        List.of(launcher("pu-sim"), "--registrars", registrars, "--pool-handles",
+                                String.join(",", poolsByPolicy.get(policy)), "--rate", phases[ph], "--pus", "2",
+                                "--duration", "" + each, "--request-timeout", SIM_REQUEST_TIMEOUT_MS,
+                                "--seed", "" + (u + 1 + 10 * ph)), LONG_JVM);
+                group.add(pu);
+                if (max) {
+                    waitExit(pu, each + 60);
+                }
+            }
+            for (Child c : group) {
+                waitExit(c, d + 60);
+            }
+            puPhases.add(new PuPhase(phases[ph], d, group));
+        }
+        // the pe-sims end their load and hold their PEs registered: compare the registrars now, not once they left
+        Map<Child, Hold> holds = awaitHolds(peChildren, loadStart + duration + 60);
+        monitor.loadOver = true;
+        Agreement agreement;
+        double loadSeconds;
+        if (holds.isEmpty()) {
+            loadSeconds = elapsed() - loadStart;
+            agreement = new Agreement(false, "no pe-sim reported its hold, so nothing was compared", -1, null, null,
+                    -1, -1);
+        } else {
+            long expected = 0;
+            double loadEndAt = 0;
+            double holdEndAt = Double.MAX_VALUE;
+            for (Hold h : holds.values()) {
+                expected += h.registered();
+                loadEndAt = Math.max(loadEndAt, h.beganAt());
+                holdEndAt = Math.min(holdEndAt, h.endsAt());
+            }
+            for (Child c : peChildren) {
+                if (!holds.containsKey(c)) {
+                    problems.add(c.name + " did not report its hold");
+                    expected = -1; // then the PE count on the registrars cannot be checked
+                }
+            }
+            loadSeconds = loadEndAt - loadStart;
+            // stop comparing half a second before the first pe-sim's PEs leave
+            agreement = awaitAgreement(primary, backup, expected, loadEndAt, holdEndAt - 0.5);
+        }
+        for (Child c : children) {
+            if (!c.role.equals("registrar")) {
+                waitExit(c, hold + 60);
+            }
+        }
+        monitor.stop = true;
+        monitorThread.join(3000);
+        Map<String, String> heap = new LinkedHashMap<>();
+        for (Child r : List.of(primary, backup)) {
+            heap.put(r.name, heapUsed(r.process.pid()));
+        }
+        for (Child c : children) {
+            if (c.role.equals("registrar") && !c.process.isAlive()) {
+                problems.add(c.name + " exited early with " + c.process.exitValue());
+            }
+        }
+        stopAll();
+        for (Child c : children) {
+            if (c.role.equals("pe") || c.role.equals("pu")) {
+                if (c.exit == null || c.exit != 0) {
+                    problems.add(c.name + " exited with " + c.exit);
+                }
+                String json = c.lastJsonLine();
+                if (json == null) {
+                    problems.add(c.name + " printed no JSON summary");
+                } else if (num(json, "failures") > 0 || num(json, "errors") > 0) {
+                    problems.add(c.name + " reported failures/errors: " + json);
+                }
+            }
+        }
+        if (!agreement.agree) {
+            problems.add("registrars did not agree with the PEs registered: " + agreement.detail);
+        }
+        Report report = new Report(this, monitor, puPhases, agreement, heap, problems, pesTotal, loadSeconds);
+        String text = report.render();
+        stdout.print(text);
+        Files.writeString(out.resolve("report.md"), text);
+        report.writeCsvAndCharts(out);
+        stdout.printf("testbed: report, CSV and charts in %s%n", out);
+        stdout.flush();
+        return problems.isEmpty() ? 0 : 1;
+    }
+
+    record PuPhase(String rate, int seconds, List<Child> group) { }
+
+    /** Registrar capacity per policy (closed loop through the primary): new registrations/s, re-registrations/s. */
+    final Map<String, double[]> capacities = new LinkedHashMap<>();
+
+
+    /**
+     * Before the load, on the idle cluster: per policy, loadgen churn (new PEs) and loadgen register (re-registration
+     * of 5 PEs per pool per connection), {@link #capacity} s each after 1 s of warm-up. The loadgen PEs leave with
+     * its connections, before the pe-sims start.
+     */
+    private void measureCapacity(String primaryAsap, List<String> problems) throws IOException, InterruptedException {
+        String port = primaryAsap.substring(primaryAsap.lastIndexOf(':') + 1);
+        stdout.printf(Locale.ROOT, "testbed: measuring the primary's registration capacity (6 s warm-up, then %d s "
+                + "per figure and policy, about %d s)%n", capacity, 8 + policies.size() * 2 * (capacity + 2));
+        // unmeasured: the primary's JIT compiles the registration paths first (the first policy measured on a cold
+        // registrar came out at a third of the second)
+        for (String mode : List.of("churn", "register")) {
+            runLoadgen("loadgen-warmup-" + mode, "-", port, mode, "capacity-warmup-" + mode + "-", "0x1", 2, 1);
+        }
+        for (String p : policies) {
+            String policy = p.toUpperCase(Locale.ROOT);
+            String code = "0x" + Integer.toHexString(Policy.fromShortName(policy).code());
+            double[] rates = new double[2];
+            String[] modes = {"churn", "register"};
+            for (int m = 0; m < modes.length; m++) {
+                Child lg = runLoadgen("loadgen-" + modes[m] + "-" + policy, policy, port, modes[m],
+                        "capacity-" + modes[m] + "-" + policy.toLowerCase(Locale.ROOT) + "-", code, 1, capacity);
+                String line = lg.lastStdoutLine();
+                JsonNode summary = readJson(line);
+                if (lg.exit == null || lg.exit != 0 || summary == null || !summary.has("rate")) {
+                    problems.add(lg.name + " failed (exit " + lg.exit + "): " + line);
+                    rates[m] = Double.NaN;
+                    continue;
+                }
+                rates[m] = summary.get("rate").asDouble();
+                if (summary.path("failed").asLong() != 0 || summary.path("internal_errors").asLong() != 0) {
+                    problems.add(lg.name + " had failed requests or internal errors: " + line);
+                }
+            }
+            capacities.put(policy, rates);
+            stdout.printf(Locale.ROOT, "testbed: capacity %s: %,.0f new registrations/s, %,.0f re-registrations/s "
+                    + "(%d s each, closed loop through the primary)%n", policy, rates[0], rates[1], capacity);
+        }
+    }
+
+    /**
+     * Runs deploy/bin/loadgen against the primary, closed loop with 4 connections x 32 requests in flight over 10
+     * pools of 5 PEs, and waits for it to exit.
+     */
+    private Child runLoadgen(String name, String policy, String port, String mode, String poolPrefix,
+                             String policyCode, int warmupSeconds, int seconds) throws IOException, InterruptedException {
+        Child lg = start(name, "loadgen", policy, List.of(launcher("loadgen"), "--port", port, "--mode", mode, "-c",
+                "4", "-k", "32", "--pools", "10", "--pes-per-pool", "5", "--pool-prefix", poolPrefix, "--policy",
+                policyCode, "--warmup", "" + warmupSeconds, "--duration", "" + seconds), "-Xmx128m -XX:+UseSerialGC");
+        waitExit(lg, warmupSeconds + seconds + 60);
+        return lg;
+    }
+
+    /** A pe-sim's hold: when it began and ends (testbed seconds) and how many PEs it holds registered. */
+    record Hold(double beganAt, double endsAt, long registered) { }
+
+    /**
+     * The registrars' comparison during the hold: whether they agreed, on how many PEs ({@code elements}, -1 if
+     * unread), with which checksums, against how many PEs the pe-sims hold ({@code expected}, -1 if unknown), and
+     * how many seconds after the end of the load the agreement was confirmed ({@code reachedAfter}, -1 if not).
+     */
+    record Agreement(boolean agree, String detail, long elements, String primaryChecksum, String backupChecksum,
+                     long expected, double reachedAfter) { }
+
+    List<Child> children() {
+        return children;
+    }
+
+    Path out() {
+        return out;
+    }
+
+    /**
+     * Waits until every pe-sim has printed its {@code holding:} line (or exited, or {@code deadline} passed) and
+     * returns the holds seen.
+     */
+    private Map<Child, Hold> awaitHolds(List<Child> peChildren, double deadline) {
+        Map<Child, Hold> holds = new LinkedHashMap<>();
+        while (true) {
+            int waiting = 0;
+            for (Child c : peChildren) {
+                if (holds.containsKey(c)) {
+                    continue;
+                }
+                Matcher m = null;
+                for (String line : readLines(c.errFile)) {
+                    Matcher found = HOLDING.matcher(line);
+                    if (found.find()) {
+                        m = found;
+                    }
+                }
+                if (m != null) {
+                    double endsAt;
+                    try {
+                        endsAt = elapsed() + (Instant.parse(m.group(2)).toEpochMilli() - System.currentTimeMillis())
+                                / 1000.0;
+                    } catch (DateTimeParseException e) {
+                        endsAt = elapsed(); // unreadable: assume the hold is over
+                    }
+                    holds.put(c, new Hold(endsAt - hold, endsAt, Long.parseLong(m.group(1))));
+                } else if (c.process.isAlive()) {
+                    waiting++;
+                }
+            }
+            if (waiting == 0 || elapsed() > deadline) {
+                return holds;
+            }
+            sleep(200);
+        }
+    }
+
+    /**
+     * Compares the registrars' status files until both show the same checksum, owner checksums and PE count, the
+     * count nonzero and equal to {@code expected} (unless that is -1), in two consecutive rewrites of each file;
+     * gives up at {@code deadline} (testbed seconds).
+     */
+    private Agreement awaitAgreement(Child a, Child b, long expected, double loadEndAt, double deadline) {
+        FileTime[] streak = null; // the status files' versions when the current run of agreeing samples began
+        String detail;
+        while (true) {
+            FileTime ma = modified(statusFile(a));
+            FileTime mb = modified(statusFile(b));
+            String sa = readString(statusFile(a));
+            String sb = readString(statusFile(b));
+            boolean consistent = ma != null && mb != null && ma.equals(modified(statusFile(a)))
+                    && mb.equals(modified(statusFile(b))); // not rewritten while read
+            String ca = str(sa, "checksum");
+            String cb = str(sb, "checksum");
+            String oa = ownerChecksums(sa);
+            String ob = ownerChecksums(sb);
+            long ea = (long) num(sa, "elements");
+            long eb = (long) num(sb, "elements");
+            boolean same = sa != null && sb != null && ca != null && ca.equals(cb) && oa.equals(ob) && ea == eb;
+            boolean ok = same && ea > 0 && (expected < 0 || ea == expected);
+            detail = "primary " + ea + " PEs checksum=" + ca + " owners=" + oa + "; backup " + eb + " PEs checksum="
+                    + cb + " owners=" + ob + (expected < 0 ? "; PEs held by the pe-sims unknown"
+                    : "; the pe-sims hold " + expected + " PEs");
+            double now = elapsed();
+            if (consistent) {
+                if (!ok) {
+                    streak = null;
+                } else if (streak == null) {
+                    streak = new FileTime[] {ma, mb};
+                } else if (ma.compareTo(streak[0]) > 0 && mb.compareTo(streak[1]) > 0) {
+                    return new Agreement(true, detail, ea, ca, cb, expected, now - loadEndAt);
+                }
+            }
+            if (now > deadline) {
+                return new Agreement(false, "no agreement within the hold: " + detail, ea, ca, cb, expected, -1);
+            }
+            sleep(250);
+        }
+    }
+
+    private static FileTime modified(Path p) {
+        try {
+            return Files.getLastModifiedTime(p);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    static String ownerChecksums(String json) {
+        JsonNode node = at(json, "owner_checksums");
+        return node == null ? "" : node.toString();
+    }
+
+    private static String heapUsed(long pid) {
+        try {
+            Process p = new ProcessBuilder("jcmd", "" + pid, "GC.heap_info").redirectErrorStream(true).start();
+            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                return "n/a (jcmd failed)";
+            }
+            Matcher m = Pattern.compile("(?m)^\\s*(def new generation|tenured generation|garbage-first heap|"
+                    + "PSYoungGen|ParOldGen)\\s+total (\\d+)K, used (\\d+)K").matcher(text);
+            long used = 0;
+            boolean any = false;
+            while (m.find()) {
+                used += Long.parseLong(m.group(3));
+                any = true;
+            }
+            return any ? String.format(Locale.ROOT, "%.1f MB", used / 1024.0) : "n/a (unparsed jcmd output)";
+        } catch (IOException | InterruptedException e) {
+            return "n/a (no jcmd: " + e.getMessage() + ")";
+        }
+    }
+
+    private void awaitClustered() throws IOException {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            boolean ok = true;
+            for (Child c : children) {
+                String s = readString(statusFile(c));
+                ok &= s != null && s.contains("\"ready\":true") && num(s, "members") >= 2;
+            }
+            if (ok) {
+                return;
+            }
+            sleep(250);
+        }
+        throw new IOException("registrars did not form a cluster of 2 within 60 s");
+    }
+
+    Path statusFile(Child registrar) {
+        return out.resolve(registrar.name + ".status.json");
+    }
+
+    private Child startRegistrar(String name, int id, String seed) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(launcher("registrar"), "--host", "127.0.0.1", "--asap-port", "0",
+                "--cluster-port", "0", "--registrar-id", "" + id));
+        if (seed != null) {
+            cmd.add("--seed");
+            cmd.add(seed);
+        }
+        String opts = LONG_JVM + " -Dpoolkeeper.registrar.status-file=" + out.resolve(name + ".status.json");
+        return start(name, "registrar", null, cmd, opts);
+    }
+
+    private String[] awaitListening(Child c) throws IOException {
+        long deadline = System.nanoTime() + 90_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            for (String line : readLines(c.outFile)) {
+                Matcher m = LISTENING.matcher(line);
+                if (m.find()) {
+                    return new String[] {m.group(1), m.group(2)};
+                }
+            }
+            if (!c.process.isAlive()) {
+                throw new IOException(c.name + " exited with " + c.process.exitValue() + "; see " + c.errFile);
+            }
+            sleep(100);
+        }
+        throw new IOException(c.name + " did not report listening within 90 s; see " + c.errFile);
+    }
+
+    private String launcher(String name) {
+        return root.resolve("deploy/bin").resolve(name).toString();
+    }
+
+    private Child start(String name, String role, String policy, List<String> cmd) throws IOException {
+        return start(name, role, policy, cmd, SMALL_JVM);
+    }
+
+    private Child start(String name, String role, String policy, List<String> cmd, String javaOpts)
+            throws IOException {
+        Path o = out.resolve("logs").resolve(name + ".out");
+        Path e = out.resolve("logs").resolve(name + ".err");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(o.toFile()).redirectError(e.toFile());
+        // the out dir in every child's command line marks it as this testbed's (tests look for orphans by it)
+        pb.environment().put("JAVA_OPTS", javaOpts + " -Dpoolkeeper.testbed=" + out);
+        Child c = new Child(name, role, policy, pb.start(), o, e, elapsed());
+        children.add(c);
+        return c;
+    }
+
+    private static void waitExit(Child c, long seconds) throws InterruptedException {
+        if (c.process.waitFor(seconds, TimeUnit.SECONDS)) {
+            c.exit = c.process.exitValue();
+        }
+    }
+
+    /**
+     * Stops every child JVM (and anything it started): SIGTERM, then SIGKILL after 10 s. The simulators first, then
+     * the registrars one at a time, the backup (the joiner) before the primary, so neither waits for a leaving peer.
+     */
+    synchronized void stopAll() {
+        List<Child> sims = new ArrayList<>();
+        List<Child> registrars = new ArrayList<>();
+        for (Child c : children) {
+            (c.role.equals("registrar") ? registrars : sims).add(c);
+        }
+        terminate(sims);
+        for (int i = registrars.size() - 1; i >= 0; i--) {
+            terminate(List.of(registrars.get(i)));
+        }
+        for (Child c : children) {
+            if (c.exit == null && !c.process.isAlive() && !c.role.equals("registrar")) {
+                c.exit = c.process.exitValue();
+            }
+        }
+    }
+
+    private static void terminate(List<Child> group) {
+        List<ProcessHandle> handles = new ArrayList<>();
+        for (Child c : group) {
+            c.process.descendants().forEach(handles::add);
+            handles.add(c.process.toHandle());
+        }
+        for (ProcessHandle h : handles) {
+            h.destroy();
+        }
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        for (ProcessHandle h : handles) {
+            try {
+                long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+                h.onExit().get(left, TimeUnit.MILLISECONDS);
+            } catch (Exception timeout) {
+                h.destroyForcibly();
+            }
+        }
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static List<String> readLines(Path p) {
+        try {
+            return Files.exists(p) ? Files.readAllLines(p, StandardCharsets.UTF_8) : List.of();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    static String readString(Path p) {
+        try {
+            return Files.exists(p) ? Files.readString(p) : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * The node at a dotted path ({@code "latency_us.p99"}) of a JSON text, or {@code null} if the text is missing,
+     * not (yet completely) written, or lacks the path.
+     */
+    static JsonNode at(String json, String path) {
+        if (json == null) {
+            return null;
+        }
+        JsonNode node;
+        try {
+            node = JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            return null; // e.g. a status file caught while it is being rewritten
+        }
+        for (String key : path.split("\\.")) {
+            if (node == null) {
+                return null;
+            }
+            node = node.get(key);
+        }
+        return node;
+    }
+
+    /** A JSON text as a tree, or {@code null} if it is missing or no JSON. */
+    static JsonNode readJson(String json) {
+        if (json == null) {
+            return null;
+        }
+        try {
+            return JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            return null;
+        }
+    }
+
+    /** The number at a dotted path, or -1 if absent. */
+    static double num(String json, String path) {
+        JsonNode node = at(json, path);
+        return node != null && node.isNumber() ? node.asDouble() : -1;
+    }
+
+    /** The text at a dotted path, or {@code null} if absent. */
+    static String str(String json, String path) {
+        JsonNode node = at(json, path);
+        return node != null && node.isTextual() ? node.asText() : null;
+    }
+}
