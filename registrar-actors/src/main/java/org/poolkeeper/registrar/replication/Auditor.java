@@ -7,7 +7,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SortedSet;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -31,15 +30,15 @@ import org.poolkeeper.replication.ShardReplica;
  * <ul>
  *   <li><b>Audit:</b> every {@code audit-interval} a {@link Presence} goes to every peer's auditor, with the
  *   checksum of each shard whose writer runs here ({@link HostedShards}) and this node's client endpoint; a
- *   shard whose checksum differs from this replica's in two presences in a row is pulled from its writer
- *   ({@link Inbox.PullShards}).</li>
+ *   shard whose checksum differs from this replica's in two presences in a row, neither side changed in between,
+ *   is pulled from its writer ({@link Inbox.PullShards}).</li>
  *   <li><b>Takeover:</b> when a registrar is removed from the cluster, the shards it wrote (this replica knows
  *   them: their pools name it as writer) are woken through Cluster Sharding, so that their writers start on the
  *   survivors at once, each from its node's replica; the shard writers here that hold PEs homed at it are told
  *   too (takeover grace). Nothing is remembered cluster-wide: a wake is re-sent until the shard's writer
  *   acknowledges it.</li>
- *   <li><b>Orphans:</b> a shard whose pools name a writer that does not run it (not hosted here though written
- *   here, written by a registrar that left, or not announced by its writer in two presences) is woken too: the
+ *   <li><b>Orphans:</b> a shard that holds pools but that no registrar writes (not hosted here, announced in no
+ *   peer's last presence, no writer acknowledged a wake of it lately), at two audits in a row, is woken too: the
  *   safety net under the takeover and the hand-off of a rebalanced shard.</li>
  * </ul>
  */
@@ -132,13 +131,20 @@ public final class Auditor extends AbstractBehavior<Auditor.Command> {
     private final BadInputLog badInput;
     private final ActorRef<WriterAwake> ackTo;
     private ShardWaker waker;
-    /** Per peer: the shards that differed in its last presence. */
-    private final Map<Integer, Set<Integer>> lastMismatch = new HashMap<>();
+    /**
+     * Per peer: the shards that differed in its last presence, with both sides' checksum and count then. A shard is
+     * pulled only when it differs in two presences in a row with nothing changed on either side in between: under
+     * registration and deregistration load, a difference is mostly changes still on their way.
+     */
+    private final Map<Integer, Map<Integer, List<Long>>> lastMismatch = new HashMap<>();
     /** Per peer: the shards it announced in its last two presences (index 0 the newest). */
     private final Map<Integer, List<Set<Integer>>> announced = new HashMap<>();
     /** Shards that looked orphaned at the last tick. */
     private Set<Integer> suspects = Set.of();
     private final Map<Integer, PendingWake> wakes = new HashMap<>();
+    /** When a writer last acknowledged a wake of each shard (System.nanoTime). */
+    private final Map<Integer, Long> lastAwake = new HashMap<>();
+    private final long tickNanos;
     private final Map<Integer, Takeover> takeovers = new HashMap<>();
 
     private Auditor(ActorContext<Command> ctx, TimerScheduler<Command> timers, NodeReplica replica,
@@ -157,6 +163,7 @@ public final class Auditor extends AbstractBehavior<Auditor.Command> {
         this.stats = stats;
         this.badInput = badInput;
         this.ackTo = ctx.getSelf().narrow();
+        this.tickNanos = auditInterval.toNanos();
         Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(
                 ctx.messageAdapter(ClusterEvent.MemberEvent.class, MembersChanged::new),
                 ClusterEvent.MemberEvent.class));
@@ -210,7 +217,7 @@ public final class Auditor extends AbstractBehavior<Auditor.Command> {
             endpoints.put(sender, presence.getAsapHost(), presence.getAsapPort());
         }
         Set<Integer> theirs = new HashSet<>();
-        Set<Integer> mismatched = new HashSet<>();
+        Map<Integer, List<Long>> mismatched = new HashMap<>();
         for (ShardChecksum c : presence.getShardChecksumsList()) {
             int shard = c.getShardId();
             if (shard < 0 || shard >= replica.numberOfShards()) {
@@ -220,7 +227,8 @@ public final class Auditor extends AbstractBehavior<Auditor.Command> {
             theirs.add(shard);
             ShardReplica.WriterTotal mine = replica.apply(shard, s -> s.writerTotal(sender));
             if (mine.checksum() != c.getChecksum() || mine.elements() != c.getElementCount()) {
-                mismatched.add(shard);
+                mismatched.put(shard, List.of(c.getChecksum(), c.getElementCount(), mine.checksum(),
+                        (long) mine.elements()));
             }
         }
         List<Set<Integer>> history = announced.computeIfAbsent(sender, k -> new ArrayList<>());
@@ -228,8 +236,13 @@ public final class Auditor extends AbstractBehavior<Auditor.Command> {
         if (history.size() > 2) {
             history.remove(2);
         }
-        Set<Integer> confirmed = new HashSet<>(mismatched);
-        confirmed.retainAll(lastMismatch.getOrDefault(sender, Set.of()));
+        Map<Integer, List<Long>> previous = lastMismatch.getOrDefault(sender, Map.of());
+        Set<Integer> confirmed = new HashSet<>();
+        mismatched.forEach((shard, sides) -> {
+            if (sides.equals(previous.get(shard))) {
+                confirmed.add(shard);
+            }
+        });
         lastMismatch.put(sender, mismatched);
         if (!confirmed.isEmpty()) {
             inbox.tell(new Inbox.PullShards(sender, confirmed, null));
@@ -272,31 +285,28 @@ public final class Auditor extends AbstractBehavior<Auditor.Command> {
     }
 
     private void findOrphans() {
-        Set<Integer> live = membership.liveRegistrars();
-        int self = membership.self();
+        long now = System.nanoTime();
+        Set<Integer> announcedNow = new HashSet<>();
+        Set<Integer> peers = new HashSet<>();
+        membership.upPeers().forEach(r -> peers.add(r.id()));
+        announced.forEach((peer, history) -> {
+            if (peers.contains(peer) && !history.isEmpty()) {
+                announcedNow.addAll(history.get(0));
+            }
+        });
         Set<Integer> orphans = new HashSet<>();
         for (int s = 0; s < replica.numberOfShards(); s++) {
-            int shard = s;
-            for (ShardReplica.WriterTotal total : replica.apply(s, ShardReplica::writerTotals)) {
-                int w = total.writer();
-                boolean orphan;
-                if (w == self) {
-                    orphan = !hosted.contains(shard);
-                } else if (!live.contains(w)) {
-                    orphan = true;
-                } else {
-                    List<Set<Integer>> history = announced.get(w);
-                    orphan = history != null && history.size() == 2
-                            && !history.get(0).contains(shard) && !history.get(1).contains(shard);
-                }
-                if (orphan) {
-                    orphans.add(shard);
-                }
+            Long awake = lastAwake.get(s);
+            if (hosted.contains(s) || announcedNow.contains(s) || awake != null && now - awake < 2 * tickNanos) {
+                continue;
+            }
+            if (replica.apply(s, ShardReplica::poolCount) > 0) {
+                orphans.add(s);
             }
         }
         for (int shard : orphans) {
             if (suspects.contains(shard) && !wakes.containsKey(shard)) {
-                ctx.getLog().info("shard {} holds pools no running writer writes: waking it", shard);
+                ctx.getLog().info("shard {} holds pools no registrar writes: waking it", shard);
                 wake(shard, 0);
             }
         }
@@ -339,6 +349,7 @@ public final class Auditor extends AbstractBehavior<Auditor.Command> {
 
     private Behavior<Command> onWriterAwake(WriterAwake awake) {
         wakes.remove(awake.shard());
+        lastAwake.put(awake.shard(), System.nanoTime());
         for (Map.Entry<Integer, Takeover> entry : new ArrayList<>(takeovers.entrySet())) {
             Takeover t = entry.getValue();
             if (t.waiting.remove(awake.shard()) && t.waiting.isEmpty()) {
@@ -363,8 +374,4 @@ public final class Auditor extends AbstractBehavior<Auditor.Command> {
         badInput.log("registrar " + Inbox.hex(sender), what);
     }
 
-    /** For tests and status: the shards with a wake waiting for its writer's acknowledgement. */
-    SortedSet<Integer> pendingWakes() {
-        return new java.util.TreeSet<>(wakes.keySet());
-    }
 }
