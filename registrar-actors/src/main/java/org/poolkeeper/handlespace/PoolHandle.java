@@ -39,6 +39,11 @@ public final class PoolHandle implements Comparable<PoolHandle> {
         return bytes.clone();
     }
 
+    /** The handle's bytes as a read-only buffer (no copy). */
+    public java.nio.ByteBuffer asReadOnlyBuffer() {
+        return java.nio.ByteBuffer.wrap(bytes).asReadOnlyBuffer();
+    }
+
     public int length() {
         return bytes.length;
     }

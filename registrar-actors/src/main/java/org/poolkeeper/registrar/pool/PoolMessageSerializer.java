@@ -32,8 +32,8 @@ import org.poolkeeper.replication.Delta;
  * writers' {@link Auditor.WriterAwake} acknowledgements, as the protobuf messages {@link PoolCommand},
  * {@link PoolReply} and {@link WriterAwake} (protocol module, {@code pool.proto}), so that they may cross JVMs
  * with Java serialization off. A reply-to reference travels in the {@link ActorRefResolver} string format; the
- * references a node resolves are cached (sessions are few and long-lived, and every command names one). Bound in
- * {@code poolkeeper-registrar-node.conf}. The writer's self-messages (expiry timer, stop) are local only and
+ * references a node writes and resolves are cached (sessions are few and long-lived, and every command names
+ * one). Bound in {@code poolkeeper-registrar-node.conf}. The writer's self-messages (expiry timer, stop) are local only and
  * refused. Decoding validates like every input from outside: a bad value fails the message, never the node.
  */
 public final class PoolMessageSerializer extends SerializerWithStringManifest {
@@ -46,6 +46,7 @@ public final class PoolMessageSerializer extends SerializerWithStringManifest {
     private final ExtendedActorSystem system;
     private volatile ActorRefResolver resolver;
     private final ConcurrentHashMap<String, ActorRef<?>> refs = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<ActorRef<?>, String> formats = new ConcurrentHashMap<>();
 
     public PoolMessageSerializer(ExtendedActorSystem system) {
         this.system = system;
@@ -212,7 +213,15 @@ public final class PoolMessageSerializer extends SerializerWithStringManifest {
     }
 
     private String ref(ActorRef<?> ref) {
-        return resolver().toSerializationFormat(ref);
+        String format = formats.get(ref);
+        if (format == null) {
+            format = resolver().toSerializationFormat(ref);
+            if (formats.size() >= MAX_CACHED_REFS) {
+                formats.clear();
+            }
+            formats.put(ref, format);
+        }
+        return format;
     }
 
     @SuppressWarnings("unchecked")

@@ -56,7 +56,7 @@ public final class Inbox extends AbstractBehavior<Inbox.Command> {
      * Blocks of one table pull in flight: enough to hide a round trip between registrars behind the applying of the
      * blocks already received, few enough (that many × max-elements-per-block PEs) to bound what a pull buffers.
      */
-    static final int BLOCKS_IN_FLIGHT = 4;
+    static final int BLOCKS_IN_FLIGHT = 8;
 
     /** A pull nobody advanced for this long is given up (its writer restarted or lost it); the audit repairs. */
     private static final long STALE_NANOS = 10_000_000_000L;

@@ -60,7 +60,7 @@ public final class WireMapping {
     }
 
     public static ByteString poolHandle(PoolHandle handle) {
-        return ByteString.copyFrom(handle.bytes());
+        return ByteString.copyFrom(handle.asReadOnlyBuffer());
     }
 
     /** @throws InvalidWireValueException for an unknown policy type code */
@@ -142,25 +142,6 @@ public final class WireMapping {
                 .setPolicy(policy(e.policyInfo(policy)))
                 .setRegistrationLifeMs(e.registrationLifeMs())
                 .setHomeRegistrarId(e.homeRegistrarId());
-        addAddresses(builder, e.addressBlock());
-        return builder.build();
-    }
-
-    /** A PE with its full replication state (timers and selection state), for ENRP-style transfer. */
-    public static PoolElementEntry replicationEntry(PoolElement e, PolicyType policy) {
-        PoolElementEntry.Builder builder = PoolElementEntry.newBuilder()
-                .setPeId(e.id())
-                .setPolicy(policy(e.policyInfo(policy)))
-                .setRegistrationLifeMs(e.registrationLifeMs())
-                .setHomeRegistrarId(e.homeRegistrarId())
-                .setRegisteredAtUs(e.registeredAt())
-                .setLastReregisteredUs(e.lastReregisteredAt())
-                .setLastSelectedUs(e.lastSelectedAt())
-                .setExpiryDeadlineUs(e.expiryDeadline())
-                .setSelectionSeq(e.selectionSequence())
-                .setUnreachableReports(e.unreachableReports())
-                .setAccumulatedDegradation(e.accumulatedDegradation())
-                .setRoundCounter(e.roundCounter());
         addAddresses(builder, e.addressBlock());
         return builder.build();
     }
