@@ -40,9 +40,6 @@ public final class ReplicaSync {
     /** Pools with a resync pull under way, and the writer it asks. */
     private final Map<PoolHandle, Integer> resyncing = new HashMap<>();
     private long nextPullId;
-    private long received;
-    private long gaps;
-    private long resyncs;
 
     public ReplicaSync(ShardAccess access) {
         this.access = Objects.requireNonNull(access, "access");
@@ -57,26 +54,6 @@ public final class ReplicaSync {
         return pulls.get(id);
     }
 
-    /** Deltas received so far. */
-    public long received() {
-        return received;
-    }
-
-    /** Received deltas that did not apply in order. */
-    public long gaps() {
-        return gaps;
-    }
-
-    /** Pulls started so far. */
-    public long resyncs() {
-        return resyncs;
-    }
-
-    /** Pools with a resync under way. */
-    public int resyncing() {
-        return resyncing.size();
-    }
-
     /**
      * Applies one batch of deltas from a peer, in the order its writers made them.
      *
@@ -85,14 +62,12 @@ public final class ReplicaSync {
     public List<TablePull> receive(List<Delta> deltas, long nowNanos) {
         Map<Integer, Set<PoolHandle>> toResync = null;
         for (Delta delta : deltas) {
-            received++;
             if (offerToPulls(delta)) {
                 continue;
             }
             PoolHandle handle = delta.poolHandle();
             Admission admission = access.apply(access.shardOf(handle), s -> s.apply(delta));
             if (admission == Admission.GAP) {
-                gaps++;
                 if (holdGap(delta)) {
                     continue;
                 }
@@ -146,7 +121,6 @@ public final class ReplicaSync {
         for (PoolHandle h : handles) {
             resyncing.put(h, writer);
         }
-        resyncs++;
         return pull;
     }
 

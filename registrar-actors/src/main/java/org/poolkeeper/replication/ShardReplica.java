@@ -162,11 +162,6 @@ public final class ShardReplica {
         return list;
     }
 
-    /** Visits every PE homed at {@code registrarId} with its pool. */
-    public void forEachHomedAt(int registrarId, Consumer<PoolElement> action) {
-        handlespace.forEachOwned(registrarId, action);
-    }
-
     // ------------------------------------------------------------------ replica side
 
     /** Applies one change, if it is the next one of its pool, and says what happened. */

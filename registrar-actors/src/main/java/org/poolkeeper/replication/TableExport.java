@@ -37,8 +37,6 @@ public final class TableExport {
     private List<PoolHandle> pools = List.of();
     private int nextPool;
     private final ArrayDeque<PoolPart> parts = new ArrayDeque<>();
-    private long poolsSent;
-    private long elementsSent;
 
     /**
      * @param writer              the registrar whose pools to export (this registrar)
@@ -80,15 +78,6 @@ public final class TableExport {
         return !parts.isEmpty() || nextPool < pools.size() || shardIndex + 1 < shards.length;
     }
 
-    /** Pools (counted once, however many parts) and PEs sent so far. */
-    public long poolsSent() {
-        return poolsSent;
-    }
-
-    public long elementsSent() {
-        return elementsSent;
-    }
-
     /** The next block: at most {@code maxElementsPerBlock} entries; empty only at the end. */
     public List<PoolPart> nextBlock(ShardAccess access) {
         List<PoolPart> block = new ArrayList<>();
@@ -112,10 +101,7 @@ public final class TableExport {
                     break; // does not fit: it starts the next block
                 }
                 nextPool++;
-                if (!taken.isEmpty()) {
-                    poolsSent++;
-                    parts.addAll(taken);
-                }
+                parts.addAll(taken);
                 continue;
             }
             if (shardIndex + 1 >= shards.length) {
@@ -125,9 +111,6 @@ public final class TableExport {
             nextPool = 0;
             pools = access.apply(shards[shardIndex],
                     s -> s.poolsWrittenBy(writer, h -> handles.isEmpty() || handles.contains(h)));
-        }
-        for (PoolPart part : block) {
-            elementsSent += part.elements().size();
         }
         return block;
     }

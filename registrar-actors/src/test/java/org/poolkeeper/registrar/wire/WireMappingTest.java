@@ -30,7 +30,7 @@ class WireMappingTest {
         source.resolve(1, 0, 5678, new PoolElement[1]); // accumulate some degradation
         PoolElement original = source.find(0xCAFEBABE);
         PoolElementEntry entry = PoolElementEntry.parseFrom(
-                WireMapping.replicationEntry(original, PolicyType.LEAST_USED_DEGRADATION).toByteArray());
+                WireMapping.replicationEntry(original.snapshot()).toByteArray());
         Pool target = new Pool(PoolHandle.of("wire"), HandlespaceConfig.DEFAULTS, 2);
         target.importElement(WireMapping.snapshot(entry));
         assertEquals(original.snapshot(), target.find(0xCAFEBABE).snapshot());

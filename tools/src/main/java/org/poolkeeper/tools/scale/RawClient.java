@@ -119,6 +119,42 @@ final class RawClient implements AutoCloseable {
         return new Answers(causes, messages);
     }
 
+    /** An answer: its request id and cause. */
+    record Answer(long requestId, ErrorCause cause) {
+    }
+
+    /** The next answer to any request, or null after {@code timeoutMs}. */
+    Answer poll(long timeoutMs) throws IOException {
+        out.flush();
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+        while (true) {
+            long left = (deadline - System.nanoTime()) / 1_000_000L;
+            if (left <= 0) {
+                return null;
+            }
+            AsapMessage m = next(left);
+            if (m == null) {
+                return null;
+            }
+            switch (m.getBodyCase()) {
+                case REGISTRATION_RESPONSE -> {
+                    return new Answer(m.getRegistrationResponse().getRequestId(),
+                            m.getRegistrationResponse().getCause());
+                }
+                case HANDLE_RESOLUTION_RESPONSE -> {
+                    return new Answer(m.getHandleResolutionResponse().getRequestId(),
+                            m.getHandleResolutionResponse().getCause());
+                }
+                case ERROR -> {
+                    return new Answer(m.getError().getRequestId(), m.getError().getCause());
+                }
+                default -> {
+                    // an announcement: not an answer
+                }
+            }
+        }
+    }
+
     /** The next message other than a keep-alive (which is acknowledged), or null after {@code timeoutMs}. */
     private AsapMessage next(long timeoutMs) throws IOException {
         while (true) {
