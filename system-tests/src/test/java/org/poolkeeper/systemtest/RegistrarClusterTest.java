@@ -246,9 +246,15 @@ class RegistrarClusterTest {
             puSim = new Programs.Child(List.of(Programs.launcher("pu-sim").toString(), "--registrars",
                     b.registrars() + "," + a.registrars() + "," + c.registrars(), "--spread", "--pools",
                     Integer.toString(pools), "--pool-prefix", "takeover-", "--rate", "600", "--in-flight", "4",
-                    "--pus", "3", "--duration", "15"),
+                    "--pus", "3", "--duration", "20"),
                     "-Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1");
-            Thread.sleep(2000);
+            // the pool users resolve (the pu-sim's first progress line) before B dies, so the one at B fails over
+            Programs.Child pus = puSim;
+            ClientLibraryTest.eventually("the pu-sim resolving", Duration.ofSeconds(30), () -> {
+                synchronized (pus.stderr) {
+                    return pus.stderr.stream().anyMatch(l -> l.startsWith("pu-sim ") && l.contains("resolutions="));
+                }
+            });
             b.kill();
             long killed = System.nanoTime();
             peSim.close();
@@ -287,7 +293,6 @@ class RegistrarClusterTest {
             System.out.printf("cluster: SIGKILL of B -> B's PEs re-registered via A, orphans removed: %.0f ms%n",
                     (System.nanoTime() - killed) / 1e6);
             assertNotEquals(b.asap(), peB.currentRegistrar());
-            Programs.Child pus = puSim;
             assertEquals(0, pus.waitFor(60), () -> "pu-sim failed: " + pus.stderr);
             JsonNode puSummary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(pus.lastStdoutLine());
             System.out.printf("cluster: pu-sim through B, A and C during the loss of B: %d resolutions, %d errors, "

@@ -89,12 +89,19 @@ class SimulatorsTest {
 
     @Test
     void crashedPoolElementsDisappearWithinTheKeepAliveTimeout() throws Exception {
+        // crashes happen in the first half of the 4 s load; the hold that follows stops them, and its line says how
+        // many PEs are left: time is counted from that line, not from the launch of a JVM that may start slowly
         try (Programs.Child pe = run("pe-sim", "--pools", "1", "--pes-per-pool", "12", "--pool-prefix", "crash-",
                 "--crash-fraction", "0.5", "--life", "60000", "--rereg-interval", "20000..20000",
-                "--duration", "6", "--seed", "11");
+                "--duration", "4", "--hold", "5", "--seed", "11");
              PoolUserClient user = PoolUserClient.create(ClientSettings.of(registrar.asap()))) {
-            // crashes happen in the first half of the run; keep-alive interval + timeout is 0.5 s
-            Thread.sleep(4_500);
+            for (int i = 0; i < 300 && new ArrayList<>(pe.stderr).stream().noneMatch(l -> l.contains("holding: "));
+                 i++) {
+                Thread.sleep(100);
+            }
+            String holding = new ArrayList<>(pe.stderr).stream().filter(l -> l.contains("holding: ")).findFirst()
+                    .orElseThrow(() -> new AssertionError("pe-sim never held: " + pe.stderr));
+            Thread.sleep(1_500); // three times keep-alive interval + timeout (0.25 s + 0.25 s) of this registrar
             int listed;
             try {
                 listed = user.resolveBlocking("crash-0", 128).size();
@@ -104,6 +111,7 @@ class SimulatorsTest {
             JsonNode summary = summary(pe, 40);
             long crashed = summary.get("crashed").asLong();
             assertTrue(crashed > 0, "the seed makes some PEs crash: " + summary);
+            assertEquals(12 - crashed, summary.get("registered_at_hold").asLong(), holding);
             assertEquals(12 - crashed, listed, "only the PEs that still answer keep-alives are listed: " + summary);
         }
     }
