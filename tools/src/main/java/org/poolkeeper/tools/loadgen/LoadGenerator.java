@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -203,6 +204,9 @@ public final class LoadGenerator implements Callable<Integer> {
         } finally {
             running = false;
             for (Connection c : list) {
+                c.drain();
+            }
+            for (Connection c : list) {
                 c.close();
             }
             if (setupConnection != null) {
@@ -359,8 +363,11 @@ public final class LoadGenerator implements Callable<Integer> {
         private final long[] sentAt = new long[1 << 16];
         private final ByteString[] handles;
         private final TransportAddress address;
+        private final CountDownLatch writerDone = new CountDownLatch(1);
         private long nextRequestId;
         private volatile boolean closed;
+        private volatile boolean readerEnded;
+        private volatile boolean started;
 
         Connection(InetSocketAddress registrar, int index, int policyCode, int permits) throws IOException {
             this.registrar = registrar;
@@ -383,9 +390,12 @@ public final class LoadGenerator implements Callable<Integer> {
         }
 
         void start(boolean write) {
+            started = true;
             thread("loadgen-reader-" + index, this::readLoop);
             if (write) {
                 thread("loadgen-writer-" + index, this::writeLoop);
+            } else {
+                writerDone.countDown();
             }
         }
 
@@ -472,6 +482,14 @@ public final class LoadGenerator implements Callable<Integer> {
                     n++;
                     write(request(n), false);
                 }
+                if (mode.equals("churn") && (n & 1) == 1) {
+                    // the last request registered a PE: deregister it too, or the run leaves it in the handlespace
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                    while (!acquire() && System.nanoTime() < deadline) {
+                        Thread.onSpinWait();
+                    }
+                    write(request(n + 1), false);
+                }
                 synchronized (out) {
                     out.flush();
                 }
@@ -479,6 +497,8 @@ public final class LoadGenerator implements Callable<Integer> {
                 if (running && !closed) {
                     internalError("connection " + index + " to " + registrar + ": " + oneLine(e));
                 }
+            } finally {
+                writerDone.countDown();
             }
         }
 
@@ -547,6 +567,8 @@ public final class LoadGenerator implements Callable<Integer> {
                 if (running && !closed) {
                     internalError("connection " + index + " to " + registrar + ": " + oneLine(e));
                 }
+            } finally {
+                readerEnded = true;
             }
         }
 
@@ -619,6 +641,23 @@ public final class LoadGenerator implements Callable<Integer> {
                 if (running && !closed) {
                     internalError("connection " + index + ": keep-alive ack not sent to " + registrar + ": "
                             + oneLine(e));
+                }
+            }
+        }
+
+        /**
+         * Waits (at most a few seconds) for the writer to stop and for every request in flight to be answered, so a
+         * churn run's last deregistration reaches the registrar before the socket closes.
+         */
+        void drain() throws InterruptedException {
+            if (!started || readerEnded || !writerDone.await(5, TimeUnit.SECONDS)) {
+                return; // nothing more will be answered, or the writer is stuck: close without waiting
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (!readerEnded && System.nanoTime() < deadline) {
+                if (permits.tryAcquire(window, 50, TimeUnit.MILLISECONDS)) {
+                    permits.release(window);
+                    return;
                 }
             }
         }

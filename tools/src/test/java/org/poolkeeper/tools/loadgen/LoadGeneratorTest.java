@@ -17,11 +17,14 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.Test;
 import org.poolkeeper.protocol.FrameDecoder;
 import org.poolkeeper.protocol.FrameEncoder;
 import org.poolkeeper.protocol.wire.AsapMessage;
+import org.poolkeeper.protocol.wire.DeregistrationResponse;
 import org.poolkeeper.protocol.wire.ErrorCause;
 import org.poolkeeper.protocol.wire.HandleResolutionResponse;
 import org.poolkeeper.protocol.wire.RegistrationResponse;
@@ -107,6 +110,10 @@ class LoadGeneratorTest {
             return AsapMessage.newBuilder().setRegistrationResponse(RegistrationResponse.newBuilder()
                     .setRequestId(m.getRegistration().getRequestId()).setCause(cause)).build();
         }
+        if (m.hasDeregistration()) {
+            return AsapMessage.newBuilder().setDeregistrationResponse(DeregistrationResponse.newBuilder()
+                    .setRequestId(m.getDeregistration().getRequestId()).setCause(cause)).build();
+        }
         if (m.hasHandleResolution()) {
             return AsapMessage.newBuilder().setHandleResolutionResponse(HandleResolutionResponse.newBuilder()
                     .setRequestId(m.getHandleResolution().getRequestId()).setCause(cause)).build();
@@ -186,6 +193,27 @@ class LoadGeneratorTest {
             assertEquals(1, run.exit(), run.stdout());
             assertTrue(run.stderr().contains("closed by"), run.stderr());
             assertTrue(run.summary().get("internal_errors").asLong() >= 1, run.stdout());
+        }
+    }
+
+    @Test
+    void aChurnRunDeregistersEveryPeItRegistered() throws Exception {
+        // stopping between a churn registration and its deregistration left a PE behind in the registrar
+        Set<String> held = ConcurrentHashMap.newKeySet();
+        try (StandIn registrar = new StandIn((m, n) -> {
+            if (m.hasRegistration()) {
+                held.add(m.getRegistration().getPoolHandle().toStringUtf8() + "/" + m.getRegistration().getPeId());
+            } else if (m.hasDeregistration()) {
+                held.remove(m.getDeregistration().getPoolHandle().toStringUtf8() + "/"
+                        + m.getDeregistration().getPeId());
+            }
+            return answer(m, ErrorCause.ERROR_CAUSE_OK);
+        }, 1)) {
+            Run run = loadgen("--port", "" + registrar.port(), "--mode", "churn", "--no-setup", "--pools", "3",
+                    "-c", "4", "-k", "3", "--warmup", "0", "--duration", "1");
+            assertEquals(0, run.exit(), run.stderr());
+            assertTrue(run.summary().get("completed").asLong() > 0, run.stdout());
+            assertEquals(Set.of(), held, "PEs the churn run left registered");
         }
     }
 
