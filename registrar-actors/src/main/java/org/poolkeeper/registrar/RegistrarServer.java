@@ -40,6 +40,7 @@ import org.poolkeeper.registrar.pool.ShardWriter;
 import org.poolkeeper.registrar.replication.Auditor;
 import org.poolkeeper.registrar.replication.DeltaQueue;
 import org.poolkeeper.registrar.replication.HostedShards;
+import org.poolkeeper.registrar.replication.ShardHomes;
 import org.poolkeeper.registrar.replication.Inbox;
 import org.poolkeeper.registrar.replication.NodeReplica;
 import org.poolkeeper.registrar.replication.Outbox;
@@ -133,6 +134,7 @@ public final class RegistrarServer {
                 System.nanoTime() ^ self);
         ReplicationStats stats = new ReplicationStats();
         HostedShards hosted = new HostedShards();
+        ShardHomes homes = new ShardHomes(settings.numberOfShards());
         PeerEndpoints peers = new PeerEndpoints();
         BadInputLog badInput = new BadInputLog(settings.badInputLogLinesPerSecond());
         DeltaQueue deltas = new DeltaQueue(clusterSettings.bufferSize());
@@ -165,7 +167,7 @@ public final class RegistrarServer {
                     clusterSettings.maxElementsPerBlock(), settings.handlespace().maxPoolHandleLength(),
                     clusterSettings.joinTimeout(), stats, badInput, ready)), Inbox.NAME, Props.empty());
             inboxRef.set(inbox);
-            auditorRef.set(system.systemActorOf(supervised(Auditor.create(replica, membership, hosted, peers,
+            auditorRef.set(system.systemActorOf(supervised(Auditor.create(replica, membership, hosted, homes, peers,
                     inbox.narrow(), clusterSettings.auditInterval(), settings.host(), asapPort::get, stats,
                     badInput)), Auditor.NAME, Props.empty()));
             return done;
@@ -189,7 +191,8 @@ public final class RegistrarServer {
                     new ShardWriter.Wake(0, null)), (writer, shard, pulled) -> inboxRef.get().tell(
                             new Inbox.PullShards(writer, java.util.Set.of(shard), pulled)),
                     settings.maxBadPeReports(), clusterSettings.takeoverGrace());
-            sharding.set(PoolSharding.init(system, settings.numberOfShards(), writers));
+            sharding.set(PoolSharding.init(system, settings.numberOfShards(), writers, homes,
+                    membership, badInput));
             auditorRef.get().tell(new Auditor.RegionReady(sharding.get()));
             AsapEndpoint.Context sessions = new AsapEndpoint.Context(system, self, settings, replica, sharding.get(),
                     clock, badInput);

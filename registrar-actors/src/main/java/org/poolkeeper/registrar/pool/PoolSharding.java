@@ -1,27 +1,46 @@
 package org.poolkeeper.registrar.pool;
 
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.ShardingMessageExtractor;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.poolkeeper.handlespace.PoolHandle;
+import org.poolkeeper.registrar.node.BadInputLog;
+import org.poolkeeper.registrar.node.Membership;
 import org.poolkeeper.registrar.replication.Auditor;
+import org.poolkeeper.registrar.replication.HostedShards;
+import org.poolkeeper.registrar.replication.ShardHomes;
 import org.poolkeeper.replication.Shards;
 
 /**
  * The placement of the shard writers: Cluster Sharding of {@link ShardWriter}s, one entity per shard, whose
  * entity id is the shard number ({@link Shards#of} of the pool handle) and whose Pekko shard is that same
  * number. This is the one place that maps a pool to its writer's entity; it must be equal on every node.
+ *
+ * <p>A command for a shard whose writer another registrar announced ({@link ShardHomes}) goes through the
+ * {@link Relay}, batched with the other commands for that node; any other command (a shard written here, or whose
+ * home is not known yet) goes to the shard region, which finds the writer. Writers reply to sessions on other
+ * nodes through the relay too.
  */
 public final class PoolSharding implements Auditor.ShardWaker {
     private final ActorRef<ShardingEnvelope<ShardWriter.Command>> region;
+    private final ActorRef<Relay.Message> relay;
     private final int numberOfShards;
+    private final ShardHomes homes;
+    private final HostedShards hosted;
 
-    private PoolSharding(ActorRef<ShardingEnvelope<ShardWriter.Command>> region, int numberOfShards) {
+    private PoolSharding(ActorRef<ShardingEnvelope<ShardWriter.Command>> region, ActorRef<Relay.Message> relay,
+                         int numberOfShards, ShardHomes homes, HostedShards hosted) {
         this.region = region;
+        this.relay = relay;
         this.numberOfShards = numberOfShards;
+        this.homes = homes;
+        this.hosted = hosted;
     }
 
     /** Shard id = entity id = the shard number as decimal text. */
@@ -44,16 +63,28 @@ public final class PoolSharding implements Auditor.ShardWaker {
     }
 
     /**
-     * Starts Cluster Sharding of the shard writers on this node; from now on the node hosts shards. Their writers
-     * stop with {@link ShardWriter.Stop}.
+     * Starts Cluster Sharding of the shard writers on this node, and the node's {@link Relay}; from now on the node
+     * hosts shards. Their writers stop with {@link ShardWriter.Stop}.
      */
-    public static PoolSharding init(ActorSystem<?> system, int numberOfShards, ShardWriter.Context context) {
+    public static PoolSharding init(ActorSystem<?> system, int numberOfShards, ShardWriter.Context context,
+                                    ShardHomes homes, Membership membership, BadInputLog badInput) {
+        AtomicReference<ActorRef<Relay.Message>> relay = new AtomicReference<>();
+        ShardWriter.Replies replies = (to, reply) -> {
+            ActorRef<Relay.Message> r = relay.get();
+            if (r == null || to.path().address().hasLocalScope()) {
+                to.tell(reply);
+            } else {
+                r.tell(new Relay.Deliver(to, reply));
+            }
+        };
         ActorRef<ShardingEnvelope<ShardWriter.Command>> region = ClusterSharding.get(system).init(
                 Entity.of(ShardWriter.TYPE_KEY, ctx -> ShardWriter.create(shardOf(ctx.getEntityId(), numberOfShards),
-                                context))
+                                context, replies))
                         .withMessageExtractor(new Extractor())
                         .withStopMessage(ShardWriter.Stop.INSTANCE));
-        return new PoolSharding(region, numberOfShards);
+        relay.set(system.systemActorOf(Relay.create(region, numberOfShards, membership, badInput), Relay.NAME,
+                Props.empty()));
+        return new PoolSharding(region, relay.get(), numberOfShards, homes, context.hosted());
     }
 
     /** The entity id of a shard's writer. */
@@ -77,12 +108,17 @@ public final class PoolSharding implements Auditor.ShardWaker {
 
     /** Sends a command about pool {@code handle} to its shard's writer, wherever it runs. */
     public void tell(PoolHandle handle, ShardWriter.Command command) {
-        region.tell(new ShardingEnvelope<>(entityId(Shards.of(handle, numberOfShards)), command));
+        tell(Shards.of(handle, numberOfShards), command);
     }
 
     /** Sends a command to the writer of {@code shard}. */
     public void tell(int shard, ShardWriter.Command command) {
-        region.tell(new ShardingEnvelope<>(entityId(shard), command));
+        Address home = hosted.contains(shard) ? null : homes.homeOf(shard);
+        if (home != null) {
+            relay.tell(new Relay.Forward(home, shard, command));
+        } else {
+            region.tell(new ShardingEnvelope<>(entityId(shard), command));
+        }
     }
 
     @Override

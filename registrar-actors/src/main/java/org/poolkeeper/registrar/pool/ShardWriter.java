@@ -175,14 +175,29 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
      * off), their table is pulled from it first, commands waiting meanwhile (at most {@link #HANDOVER_TIMEOUT}).
      * A failure (a bug) restarts the writer: the new incarnation starts from the replica.
      */
-    public static Behavior<Command> create(int shard, Context context) {
+    public static Behavior<Command> create(int shard, Context context, Replies replies) {
         return Behaviors.supervise(Behaviors.<Command>setup(ctx -> Behaviors.<Command>withStash(MAX_STASHED,
-                        stash -> Behaviors.<Command>withTimers(timers -> start(ctx, stash, timers, shard, context)))))
+                        stash -> Behaviors.<Command>withTimers(timers -> start(ctx, stash, timers, shard, context,
+                                replies)))))
                 .onFailure(SupervisorStrategy.restart());
     }
 
+    /** A writer whose replies go straight to their sessions (one node, tests). */
+    static Behavior<Command> create(int shard, Context context) {
+        return create(shard, context, Replies.DIRECT);
+    }
+
+    /** How a writer's replies reach sessions (on another node: through the {@link Relay}). */
+    @FunctionalInterface
+    public interface Replies {
+        Replies DIRECT = ActorRef::tell;
+
+        void send(ActorRef<Reply> to, Reply reply);
+    }
+
     private static Behavior<Command> start(ActorContext<Command> ctx, StashBuffer<Command> stash,
-                                           TimerScheduler<Command> timers, int shard, Context c) {
+                                           TimerScheduler<Command> timers, int shard, Context c,
+                                           Replies replies) {
         Set<Integer> live = c.liveRegistrars().get();
         int predecessor = c.replica().apply(shard, s -> {
             ShardReplica.WriterTotal most = null;
@@ -195,7 +210,7 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
             return most == null ? 0 : most.writer();
         });
         if (predecessor == 0) {
-            return new ShardWriter(ctx, timers, shard, c);
+            return new ShardWriter(ctx, timers, shard, c, replies);
         }
         long since = System.nanoTime();
         ctx.getLog().info("shard {}: taking it over from registrar {}, which is live: pulling its table first", shard,
@@ -206,12 +221,12 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
                 .onMessageEquals(HandedOver.INSTANCE, () -> {
                     timers.cancel(HandoverTimeout.INSTANCE);
                     ctx.getLog().debug("shard {}: handed over in {} ms", shard, (System.nanoTime() - since) / 1_000_000);
-                    return stash.unstashAll(new ShardWriter(ctx, timers, shard, c));
+                    return stash.unstashAll(new ShardWriter(ctx, timers, shard, c, replies));
                 })
                 .onMessageEquals(HandoverTimeout.INSTANCE, () -> {
                     ctx.getLog().warn("shard {}: registrar {} did not hand its table over within {} ms: writing from "
                             + "this replica", shard, String.format("0x%08x", predecessor), HANDOVER_TIMEOUT.toMillis());
-                    return stash.unstashAll(new ShardWriter(ctx, timers, shard, c));
+                    return stash.unstashAll(new ShardWriter(ctx, timers, shard, c, replies));
                 })
                 .onMessageEquals(Stop.INSTANCE, () -> {
                     c.wakeAtNewHome().accept(shard); // moved on before it started: start at the next home
@@ -238,17 +253,20 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
     private final TimerScheduler<Command> timers;
     private final int shard;
     private final Context c;
+    private final Replies replies;
     private final Map<PeKey, ActorRef<Reply>> sessions = new HashMap<>();
     private final List<Delta> changes = new ArrayList<>();
     private final Consumer<Delta> collect = changes::add;
     /** The deadline the timer is armed for (µs), or Long.MAX_VALUE when it is not armed. */
     private long armedDeadline = Long.MAX_VALUE;
 
-    private ShardWriter(ActorContext<Command> context, TimerScheduler<Command> timers, int shard, Context c) {
+    private ShardWriter(ActorContext<Command> context, TimerScheduler<Command> timers, int shard, Context c,
+                        Replies replies) {
         super(context);
         this.timers = timers;
         this.shard = shard;
         this.c = c;
+        this.replies = replies;
         long now = c.clock().nowMicros();
         Set<Integer> live = c.liveRegistrars().get();
         long graceDeadline = now + c.takeoverGrace().toNanos() / 1000;
@@ -293,11 +311,11 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
         if (status == Status.ADDED || status == Status.UPDATED) {
             ActorRef<Reply> previous = sessions.put(new PeKey(r.handle(), r.peId()), r.replyTo());
             if (previous != null && !previous.equals(r.replyTo())) {
-                previous.tell(new Released(r.handle(), r.peId()));
+                replies.send(previous, new Released(r.handle(), r.peId()));
             }
         }
         publish();
-        r.replyTo().tell(new Registered(r.requestId(), r.handle(), r.peId(), status));
+        replies.send(r.replyTo(), new Registered(r.requestId(), r.handle(), r.peId(), status));
         return this;
     }
 
@@ -305,7 +323,7 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
         Status status = c.replica().apply(shard, s -> s.deregister(d.handle(), d.peId(), Delta.Reason.DEREGISTRATION,
                 collect));
         publish();
-        d.replyTo().tell(new Deregistered(d.requestId(), d.handle(), d.peId(), status));
+        replies.send(d.replyTo(), new Deregistered(d.requestId(), d.handle(), d.peId(), status));
         return this;
     }
 
@@ -324,7 +342,7 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
             }
             return new Resolved(r.requestId(), r.handle(), pool.policy().code(), entries, Status.REPORTED);
         });
-        r.replyTo().tell(resolved);
+        replies.send(r.replyTo(), resolved);
         return this;
     }
 
@@ -332,7 +350,7 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
         Status status = c.replica().apply(shard, s -> s.reportUnreachable(r.handle(), r.peId(), c.maxBadPeReports(),
                 collect));
         publish();
-        r.replyTo().tell(new Reported(r.requestId(), r.handle(), r.peId(), status));
+        replies.send(r.replyTo(), new Reported(r.requestId(), r.handle(), r.peId(), status));
         return this;
     }
 
@@ -399,7 +417,7 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
             if (d.action() == Delta.Action.REMOVE) {
                 ActorRef<Reply> session = sessions.remove(new PeKey(d.poolHandle(), d.peId()));
                 if (session != null) {
-                    session.tell(new Released(d.poolHandle(), d.peId()));
+                    replies.send(session, new Released(d.poolHandle(), d.peId()));
                 }
             }
         }

@@ -31,7 +31,8 @@ import org.poolkeeper.replication.ShardReplica;
  *   <li><b>Audit:</b> every {@code audit-interval} a {@link Presence} goes to every peer's auditor, with the
  *   checksum of each shard whose writer runs here ({@link HostedShards}) and this node's client endpoint; a
  *   shard whose checksum differs from this replica's in two presences in a row, neither side changed in between,
- *   is pulled from its writer ({@link Inbox.PullShards}).</li>
+ *   is pulled from its writer ({@link Inbox.PullShards}). The shards a peer announces tell where its writers
+ *   run ({@link ShardHomes}): the routes of the relay that batches commands for them.</li>
  *   <li><b>Takeover:</b> when a registrar is removed from the cluster, the shards it wrote (this replica knows
  *   them: their pools name it as writer) are woken through Cluster Sharding, so that their writers start on the
  *   survivors at once, each from its node's replica; the shard writers here that hold PEs homed at it are told
@@ -108,12 +109,12 @@ public final class Auditor extends AbstractBehavior<Auditor.Command> {
     }
 
     public static Behavior<Object> create(NodeReplica replica, Membership membership, HostedShards hosted,
-                                          PeerEndpoints endpoints, ActorRef<Inbox.Command> inbox,
+                                          ShardHomes homes, PeerEndpoints endpoints, ActorRef<Inbox.Command> inbox,
                                           Duration auditInterval, String asapHost,
                                           java.util.function.IntSupplier asapPort, ReplicationStats stats,
                                           BadInputLog badInput) {
         Behavior<Command> inner = Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Auditor(ctx, timers,
-                replica, membership, hosted, endpoints, inbox, auditInterval, asapHost, asapPort, stats, badInput)));
+                replica, membership, hosted, homes, endpoints, inbox, auditInterval, asapHost, asapPort, stats, badInput)));
         return Behaviors.transformMessages(Object.class, inner, pf -> pf
                 .match(EnrpMessage.class, Received::new)
                 .match(Command.class, c -> c));
@@ -123,6 +124,7 @@ public final class Auditor extends AbstractBehavior<Auditor.Command> {
     private final NodeReplica replica;
     private final Membership membership;
     private final HostedShards hosted;
+    private final ShardHomes homes;
     private final PeerEndpoints endpoints;
     private final ActorRef<Inbox.Command> inbox;
     private final String asapHost;
@@ -148,7 +150,7 @@ public final class Auditor extends AbstractBehavior<Auditor.Command> {
     private final Map<Integer, Takeover> takeovers = new HashMap<>();
 
     private Auditor(ActorContext<Command> ctx, TimerScheduler<Command> timers, NodeReplica replica,
-                    Membership membership, HostedShards hosted, PeerEndpoints endpoints, ActorRef<Inbox.Command> inbox,
+                    Membership membership, HostedShards hosted, ShardHomes homes, PeerEndpoints endpoints, ActorRef<Inbox.Command> inbox,
                     Duration auditInterval, String asapHost, java.util.function.IntSupplier asapPort,
                     ReplicationStats stats, BadInputLog badInput) {
         super(ctx);
@@ -156,6 +158,7 @@ public final class Auditor extends AbstractBehavior<Auditor.Command> {
         this.replica = replica;
         this.membership = membership;
         this.hosted = hosted;
+        this.homes = homes;
         this.endpoints = endpoints;
         this.inbox = inbox;
         this.asapHost = asapHost;
@@ -209,7 +212,9 @@ public final class Auditor extends AbstractBehavior<Auditor.Command> {
         }
         Presence presence = received.message().getPresence();
         int sender = presence.getSenderRegistrarId();
-        if (sender == membership.self() || membership.upPeers().stream().noneMatch(r -> r.id() == sender)) {
+        Membership.Registrar peer = sender == membership.self() ? null
+                : membership.upPeers().stream().filter(r -> r.id() == sender).findFirst().orElse(null);
+        if (peer == null) {
             return this; // not (or no longer, or not yet) a peer
         }
         if (presence.getAsapPort() > 0 && presence.getAsapPort() <= 65535 && !presence.getAsapHost().isEmpty()
@@ -231,6 +236,7 @@ public final class Auditor extends AbstractBehavior<Auditor.Command> {
                         (long) mine.elements()));
             }
         }
+        homes.announced(peer.address(), theirs);
         List<Set<Integer>> history = announced.computeIfAbsent(sender, k -> new ArrayList<>());
         history.add(0, theirs);
         if (history.size() > 2) {
@@ -260,6 +266,7 @@ public final class Auditor extends AbstractBehavior<Auditor.Command> {
         if (gone == 0 || gone == membership.self()) {
             return this;
         }
+        homes.left(removed.member().address());
         endpoints.remove(gone);
         lastMismatch.remove(gone);
         announced.remove(gone);

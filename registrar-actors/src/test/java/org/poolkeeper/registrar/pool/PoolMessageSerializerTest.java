@@ -82,6 +82,42 @@ class PoolMessageSerializerTest {
     }
 
     @Test
+    void relayBatchesRoundTripWithEachReferenceOnce() throws Exception {
+        TestProbe<ShardWriter.Reply> a = testKit.createTestProbe();
+        TestProbe<ShardWriter.Reply> b = testKit.createTestProbe();
+        TestProbe<Auditor.WriterAwake> auditor = testKit.createTestProbe();
+        PolicyInfo policy = PolicyInfo.of(PolicyType.ROUND_ROBIN);
+        PoolHandle handle = PoolHandle.of(new byte[] {9});
+        Relay.CommandBatch commands = new Relay.CommandBatch(List.of(
+                new Relay.Routed(3, new ShardWriter.Register(handle, 1, policy,
+                        AddressBlock.ipv4(0x7F000001, 7001, TransportKind.TCP), 5_000, 0xA1, 1, a.ref())),
+                new Relay.Routed(3, new ShardWriter.Deregister(handle, 2, 2, b.ref())),
+                new Relay.Routed(4, new ShardWriter.Resolve(handle, 8, 3, a.ref())),
+                new Relay.Routed(5, new ShardWriter.Wake(0, null)),
+                new Relay.Routed(6, new ShardWriter.Wake(0xA1, auditor.ref()))));
+        assertEquals(commands, roundTrip(commands));
+        PoolMessageSerializer serializer = (PoolMessageSerializer) serialization.findSerializerFor(commands);
+        assertEquals(3, serializer.commandBatch(commands).getRefsCount(), "a, b and the auditor, once each");
+        Relay.ReplyBatch replies = new Relay.ReplyBatch(List.of(
+                new Relay.Deliver(a.ref(), new ShardWriter.Registered(1, handle, 1, Status.ADDED)),
+                new Relay.Deliver(b.ref(), new ShardWriter.Deregistered(2, handle, 2, Status.REMOVED)),
+                new Relay.Deliver(a.ref(), new ShardWriter.Released(handle, 1))));
+        assertEquals(replies, roundTrip(replies));
+        assertEquals(2, serializer.replyBatch(replies).getRefsCount());
+    }
+
+    @Test
+    void aRelayedReferenceOutsideTheBatchTableIsRefused() {
+        PoolMessageSerializer serializer = (PoolMessageSerializer) serialization.findSerializerFor(
+                new Relay.ReplyBatch(List.of()));
+        byte[] bad = org.poolkeeper.protocol.wire.PoolReplyBatch.newBuilder()
+                .addReplies(org.poolkeeper.protocol.wire.RelayedReply.newBuilder().setTo(2)
+                        .setReply(serializer.reply(new ShardWriter.Released(PoolHandle.of(new byte[] {1}), 1))))
+                .build().toByteArray();
+        assertThrows(java.io.NotSerializableException.class, () -> serializer.fromBinary(bad, "Q"));
+    }
+
+    @Test
     void localOnlyMessagesAreRefused() {
         assertThrows(IllegalArgumentException.class,
                 () -> serialization.findSerializerFor(ShardWriter.Expire.INSTANCE).toBinary(ShardWriter.Expire.INSTANCE));
