@@ -475,7 +475,18 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                     : ((ShardWriter.Reported) reply).requestId();
             Pending p = pending.remove(internalId);
             if (p == null) {
-                return; // the answer to a command sent twice, or one answered with an error already
+                // the answer to a command sent twice, or one answered with an error already
+                if (reply instanceof ShardWriter.Registered r && r.status() == Status.ADDED) {
+                    PeKey key = new PeKey(r.poolHandle(), r.peId());
+                    if (!pes.containsKey(key) && pending.values().stream().noneMatch(q -> q.kind == Kind.REGISTRATION
+                            && q.peId == r.peId() && q.handle.equals(r.poolHandle()))) {
+                        // a late copy of a registration (its first copy was slow, the retry took another route)
+                        // added a PE the client has since deregistered, or was told had failed, and is not
+                        // registering again: undo it
+                        drop(key, Delta.Reason.DEREGISTRATION);
+                    }
+                }
+                return;
             }
             inFlight--;
             if (reply instanceof ShardWriter.Registered r) {
