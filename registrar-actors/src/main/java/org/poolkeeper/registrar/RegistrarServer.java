@@ -194,6 +194,7 @@ public final class RegistrarServer {
             sharding.set(PoolSharding.init(system, settings.numberOfShards(), writers, homes,
                     membership, badInput));
             auditorRef.get().tell(new Auditor.RegionReady(sharding.get()));
+            sharding.get().allocateAll();
             AsapEndpoint.Context sessions = new AsapEndpoint.Context(system, self, settings, replica, sharding.get(),
                     clock, badInput);
             return AsapEndpoint.bind(sessions, peers).thenApply(binding -> {

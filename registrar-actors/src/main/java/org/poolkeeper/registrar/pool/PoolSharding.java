@@ -106,6 +106,19 @@ public final class PoolSharding implements Auditor.ShardWaker {
         return shard;
     }
 
+    /**
+     * Wakes the writer of every shard through the region, so that the shards no node hosts yet are allocated now
+     * rather than by the first registrations into them. Each allocation is a write of the coordinator's state to a
+     * majority of the nodes, one at a time; on a node forming a cluster that write is local and all shards are
+     * placed in well under a second, where the first load into a fresh three-node cluster waited seconds for them
+     * (the first 5 s of 10,000 new pools answered 150/s). A shard already running ignores the wake.
+     */
+    public void allocateAll() {
+        for (int shard = 0; shard < numberOfShards; shard++) {
+            region.tell(new ShardingEnvelope<>(entityId(shard), new ShardWriter.Wake(0, null)));
+        }
+    }
+
     /** Sends a command about pool {@code handle} to its shard's writer, wherever it runs. */
     public void tell(PoolHandle handle, ShardWriter.Command command) {
         tell(Shards.of(handle, numberOfShards), command);

@@ -169,11 +169,14 @@ public final class ScaleBench implements Callable<Integer> {
 
         say("phase 1: %,d new pools, one PE each, through all three registrars", pools);
         JsonNode fill1 = fill(ports, 1, 1, "fill-new-pools");
-        awaitElements(pools, 120);
+        // the registrars hold what was acknowledged (a failed registration is a problem already, not a 5-minute wait)
+        long acked = fill1.path("completed").asLong();
+        awaitElements(acked, 120);
         long[] heapPools = heaps();
         say("phase 2: %,d more PEs into the existing pools", (long) pools * (pesPerPool - 1));
         JsonNode fill2 = fill(ports, pesPerPool - 1, 2, "fill-existing-pools");
-        double converged = awaitElements(total, 300);
+        acked += fill2.path("completed").asLong();
+        double converged = awaitElements(acked, 300);
         long[] heapFull = heaps();
         resolveEveryPool(pesPerPool);
         double fillSeconds = fill1.path("fill_s").asDouble() + fill2.path("fill_s").asDouble();
