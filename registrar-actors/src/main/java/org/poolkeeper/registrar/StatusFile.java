@@ -42,6 +42,7 @@ final class StatusFile {
             @JsonProperty("gaps") long gaps,
             @JsonProperty("last_change_ms") long lastChangeMillis,
             @JsonProperty("written_at_ms") long writtenAtMillis,
+            @JsonProperty("shards") int shards,
             @JsonProperty("hosted_shards") int hostedShards,
             @JsonProperty("resyncs") long resyncs,
             @JsonProperty("overflows") long overflows,
@@ -79,7 +80,8 @@ final class StatusFile {
         List<Membership.Registrar> peers = membership.upPeers();
         return new NodeStatus(hex(membership.self()), ready.getAsBoolean(), membership.upMembers(), peers.size(),
                 replica.elementCount(), replica.poolCount(), Long.toHexString(replica.checksum()), replica.gaps(),
-                replica.lastChangeMillis(), System.currentTimeMillis(), hosted.size(), stats.pulls(),
+                replica.lastChangeMillis(), System.currentTimeMillis(), replica.numberOfShards(), hosted.size(),
+                stats.pulls(),
                 stats.overflows(), stats.sentBatches(), stats.sentUpdates(), stats.sentBytes(),
                 stats.receivedUpdates(), stats.badMessages(), stats.takeovers(), rt.totalMemory() - rt.freeMemory(),
                 owners);

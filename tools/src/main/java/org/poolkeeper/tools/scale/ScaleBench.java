@@ -164,6 +164,7 @@ public final class ScaleBench implements Callable<Integer> {
         }
         awaitStatus("three members up and ready", 60, n -> n.status().path("members").asInt() == 3
                 && n.status().path("ready").asBoolean());
+        awaitBalanced();
         long[] heapEmpty = heaps();
         String ports = nodes[0].port + "," + nodes[1].port + "," + nodes[2].port;
 
@@ -473,9 +474,12 @@ public final class ScaleBench implements Callable<Integer> {
         rows.put("join pull of the whole handlespace by the restarted registrar", String.format(Locale.ROOT, "%.2f s "
                 + "(two pulls in parallel: %s; %,d PEs in its replica when ready); listening %.1f s after its start",
                 slowest / 1000.0, String.join(", ", joins), pulled, listening));
-        long expected = nodes[kill == 1 ? 1 : 0].status().path("elements").asLong();
-        awaitElements(expected, 120);
-        say("the restarted registrar holds the same %,d PEs as the others", expected);
+        // the count may still fall meanwhile (the takeover grace of the killed node's PEs ends): agreement is
+        // equal counts and checksums on all three, whatever the count
+        long agreed = awaitEqual(-1, 120);
+        if (agreed >= 0) {
+            say("the restarted registrar holds the same %,d PEs as the others", agreed);
+        }
     }
 
     // ------------------------------------------------------------------ registrars
@@ -573,8 +577,46 @@ public final class ScaleBench implements Callable<Integer> {
         throw new IllegalStateException(what + ": not within " + seconds + " s");
     }
 
+    /**
+     * Waits (at most 120 s, with progress) until the shards are spread over the three nodes (none hosts more than a
+     * third of them, rounded up): the first node places them all when it forms the cluster, and the coordinator
+     * moves the joiners' share in rounds every 10 s. The figures are for a cluster in its steady state; a load that
+     * starts during those handoffs waits for them (see the closing notes of the scale issue).
+     */
+    private void awaitBalanced() throws InterruptedException {
+        long start = System.nanoTime();
+        long lastPrint = start;
+        while (System.nanoTime() - start < 120_000_000_000L) {
+            // a moved shard's writer starts with the first command for it, so the joiners may report none yet:
+            // spread means no node still writes more than its share
+            long[] hosted = Arrays.stream(nodes).mapToLong(n -> n.status().path("hosted_shards").asLong()).toArray();
+            long shards = nodes[0].status().path("shards").asLong();
+            long share = (shards + nodes.length - 1) / nodes.length;
+            if (shards > 0 && Arrays.stream(hosted).allMatch(h -> h <= share)) {
+                say("  shards spread over the nodes: %s (%.1f s)", Arrays.toString(hosted),
+                        (System.nanoTime() - start) / 1e9);
+                return;
+            }
+            if (System.nanoTime() - lastPrint > 5_000_000_000L) {
+                say("  waiting for the shards to spread over the nodes: %s", Arrays.toString(hosted));
+                lastPrint = System.nanoTime();
+            }
+            Thread.sleep(200);
+        }
+        problems.add("the shards did not spread over the three nodes within 120 s");
+    }
+
     /** Waits until every node holds {@code elements} PEs with equal per-home counts; the seconds it took. */
     private double awaitElements(long elements, int seconds) throws InterruptedException {
+        long start = System.nanoTime();
+        return awaitEqual(elements, seconds) < 0 ? Double.NaN : (System.nanoTime() - start) / 1e9;
+    }
+
+    /**
+     * Waits until every node holds the same PEs (equal counts, checksums and per-home counts) and, unless
+     * {@code elements} is negative, that many; the count agreed on, or -1 (a problem recorded) if not in time.
+     */
+    private long awaitEqual(long elements, int seconds) throws InterruptedException {
         long start = System.nanoTime();
         long lastPrint = start;
         while (System.nanoTime() - start < seconds * 1_000_000_000L) {
@@ -582,21 +624,25 @@ public final class ScaleBench implements Callable<Integer> {
             boolean equal = true;
             for (int i = 0; i < nodes.length; i++) {
                 s[i] = nodes[i].status();
-                equal &= s[i].path("elements").asLong() == elements
+                equal &= (elements < 0 || s[i].path("elements").asLong() == elements)
+                        && s[i].path("elements").asLong() == s[0].path("elements").asLong()
+                        && s[i].path("checksum").equals(s[0].path("checksum"))
                         && s[i].path("owner_checksums").equals(s[0].path("owner_checksums"));
             }
             if (equal) {
-                return (System.nanoTime() - start) / 1e9;
+                return s[0].path("elements").asLong();
             }
             if (System.nanoTime() - lastPrint > 5_000_000_000L) {
                 lastPrint = System.nanoTime();
-                say("  waiting for %,d PEs on every registrar: %s", elements, Arrays.stream(s)
+                say("  waiting for %s PEs on every registrar: %s", elements < 0 ? "the same"
+                        : String.format(Locale.ROOT, "%,d", elements), Arrays.stream(s)
                         .map(x -> x.path("elements").asText()).toList());
             }
             Thread.sleep(100);
         }
-        problems.add("the registrars did not agree on " + elements + " PEs within " + seconds + " s");
-        return Double.NaN;
+        problems.add("the registrars did not agree on " + (elements < 0 ? "their" : elements) + " PEs within "
+                + seconds + " s");
+        return -1;
     }
 
     /** Heap in use after a full GC, per node, in bytes (jcmd GC.run, then jstat). */
