@@ -5,6 +5,8 @@ import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.ShardingMessageExtractor;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -82,8 +84,9 @@ public final class PoolSharding implements Auditor.ShardWaker {
                                 context, replies))
                         .withMessageExtractor(new Extractor())
                         .withStopMessage(ShardWriter.Stop.INSTANCE));
-        relay.set(system.systemActorOf(Relay.create(region, numberOfShards, membership, badInput), Relay.NAME,
-                Props.empty()));
+        // restarted after a failure (a bug): its buffers are soft, the sessions retry what they held
+        relay.set(system.systemActorOf(Behaviors.supervise(Relay.create(region, numberOfShards, membership, badInput))
+                .onFailure(SupervisorStrategy.restart()), Relay.NAME, Props.empty()));
         return new PoolSharding(region, relay.get(), numberOfShards, homes, context.hosted());
     }
 

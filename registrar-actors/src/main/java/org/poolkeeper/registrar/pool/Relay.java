@@ -12,8 +12,10 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
+import org.poolkeeper.handlespace.PoolHandle;
 import org.poolkeeper.registrar.node.BadInputLog;
 import org.poolkeeper.registrar.node.Membership;
+import org.poolkeeper.replication.Shards;
 
 /**
  * The cross-node write path, batched per destination node: a session's command for a shard whose writer runs on
@@ -148,6 +150,8 @@ public final class Relay extends AbstractBehavior<Relay.Message> {
                 sendReplies(to, buffer);
             }
         });
+        commands.clear(); // no buffer kept per address seen once
+        replies.clear();
         return this;
     }
 
@@ -181,6 +185,12 @@ public final class Relay extends AbstractBehavior<Relay.Message> {
                 badInput.log("a peer registrar's relay", "shard " + r.shard() + " outside 0.." + (numberOfShards - 1));
                 continue;
             }
+            PoolHandle handle = handleOf(r.command());
+            if (handle != null && Shards.of(handle, numberOfShards) != r.shard()) {
+                badInput.log("a peer registrar's relay", "a command for pool " + handle + " routed to shard "
+                        + r.shard());
+                continue;
+            }
             region.tell(new ShardingEnvelope<>(PoolSharding.entityId(r.shard()), r.command()));
         }
         return this;
@@ -191,6 +201,22 @@ public final class Relay extends AbstractBehavior<Relay.Message> {
             d.to().tell(d.reply());
         }
         return this;
+    }
+
+    /** The pool a command is about, or null for a command about the whole shard. */
+    private static PoolHandle handleOf(ShardWriter.Command command) {
+        if (command instanceof ShardWriter.Register c) {
+            return c.handle();
+        } else if (command instanceof ShardWriter.Deregister c) {
+            return c.handle();
+        } else if (command instanceof ShardWriter.Resolve c) {
+            return c.handle();
+        } else if (command instanceof ShardWriter.ReportUnreachable c) {
+            return c.handle();
+        } else if (command instanceof ShardWriter.DropSessionElement c) {
+            return c.handle();
+        }
+        return null;
     }
 
     /** A rough serialized size, to keep a batch well under the frame size. */

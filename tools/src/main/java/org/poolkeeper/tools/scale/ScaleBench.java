@@ -592,7 +592,7 @@ public final class ScaleBench implements Callable<Integer> {
             long[] hosted = Arrays.stream(nodes).mapToLong(n -> n.status().path("hosted_shards").asLong()).toArray();
             long shards = nodes[0].status().path("shards").asLong();
             long share = (shards + nodes.length - 1) / nodes.length;
-            if (shards > 0 && Arrays.stream(hosted).allMatch(h -> h <= share)) {
+            if (shards > 0 && Arrays.stream(hosted).sum() > 0 && Arrays.stream(hosted).allMatch(h -> h <= share)) {
                 say("  shards spread over the nodes: %s (%.1f s)", Arrays.toString(hosted),
                         (System.nanoTime() - start) / 1e9);
                 return;
