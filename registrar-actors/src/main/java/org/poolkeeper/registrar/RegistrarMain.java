@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
  * <pre>poolkeeper registrar 0x1a2b3c4d listening asap=127.0.0.1:3863 cluster=127.0.0.1:7355</pre>
  *
  * SIGTERM (and SIGINT) run Pekko's CoordinatedShutdown (unbind, leave the cluster, stop) and exit 0. Bad
- * arguments or configuration print one line and exit 2; a failed start (port in use …) exits 1.
+ * arguments or configuration print one line and exit 2; a failed start (port in use …) exits 1; a node the
+ * cluster downed exits 3.
  */
 @Command(name = "registrar", mixinStandardHelpOptions = true, version = "poolkeeper registrar 0.1.0",
         sortOptions = false,
@@ -117,7 +118,25 @@ public final class RegistrarMain implements Callable<Integer> {
         System.out.write(line.getBytes(StandardCharsets.UTF_8));
         System.out.flush();
         system.getWhenTerminated().toCompletableFuture().join();
-        return 0;
+        return exitStatus(CoordinatedShutdown.get(system).getShutdownReason().orElse(null));
+    }
+
+    /** Exit status of a node that was downed by the cluster (or stopped for any reason but a signal or a leave). */
+    static final int DOWNED = 3;
+
+    /**
+     * 0 after a signal or a graceful leave; {@link #DOWNED} when the cluster stopped this node (the Split Brain
+     * Resolver downed it, e.g. after a pause or on the minority side of a partition), so that its supervisor
+     * (the systemd unit: Restart=on-failure) starts it again and it rejoins as a new member.
+     */
+    static int exitStatus(CoordinatedShutdown.Reason reason) {
+        if (reason == null || reason instanceof SignalReason
+                || reason.equals(CoordinatedShutdown.clusterLeavingReason())) {
+            return 0;
+        }
+        System.err.println("registrar: stopped by the cluster (" + reason.getClass().getSimpleName().replace("$", "")
+                + "): exiting with status " + DOWNED + " for a supervisor to restart it");
+        return DOWNED;
     }
 
     private Config overrides() {

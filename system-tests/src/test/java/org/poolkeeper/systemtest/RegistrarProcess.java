@@ -123,6 +123,27 @@ final class RegistrarProcess implements AutoCloseable {
         child.process.waitFor();
     }
 
+    /** SIGSTOP ({@code stop = true}) or SIGCONT: the process pauses or resumes, as under a long GC or a VM freeze. */
+    void signal(boolean stop) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("kill", stop ? "-STOP" : "-CONT", Long.toString(child.process.pid()))
+                .redirectErrorStream(true).start();
+        if (p.waitFor() != 0) {
+            throw new IOException("kill " + (stop ? "-STOP" : "-CONT") + " failed: "
+                    + new String(p.getInputStream().readAllBytes()));
+        }
+    }
+
+    /** Waits at most {@code seconds} for the process to exit by itself; its exit code. */
+    int awaitExit(long seconds) throws InterruptedException {
+        return child.waitFor(seconds);
+    }
+
+    String stderr() {
+        synchronized (child.stderr) {
+            return String.join("\n", child.stderr);
+        }
+    }
+
     /** SIGTERM, then the exit code. */
     int terminate() throws InterruptedException {
         child.process.destroy();
