@@ -250,16 +250,21 @@ class ReplicationModelTest {
         // -------------------------------------------------------------- network
 
         void deliverBatch() {
+            String channel = randomBusyChannel();
+            if (channel != null) {
+                deliver(channel);
+            }
+        }
+
+        /** A channel with batches in flight, chosen at random; null if none has any. */
+        String randomBusyChannel() {
             List<String> busy = new ArrayList<>();
             channels.forEach((k, q) -> {
                 if (!q.isEmpty()) {
                     busy.add(k);
                 }
             });
-            if (busy.isEmpty()) {
-                return;
-            }
-            deliver(busy.get(random.nextInt(busy.size())));
+            return busy.isEmpty() ? null : busy.get(random.nextInt(busy.size()));
         }
 
         void deliver(String channel) {
@@ -278,16 +283,10 @@ class ReplicationModelTest {
 
         /** An overflow: a batch never leaves; the next one tells the receiver to pull the sender's table. */
         void drop() {
-            List<String> busy = new ArrayList<>();
-            channels.forEach((k, q) -> {
-                if (!q.isEmpty()) {
-                    busy.add(k);
-                }
-            });
-            if (busy.isEmpty()) {
+            String channel = randomBusyChannel();
+            if (channel == null) {
                 return;
             }
-            String channel = busy.get(random.nextInt(busy.size()));
             ArrayDeque<Batch> q = channels.get(channel);
             q.pollLast();
             q.add(new Batch(List.of(), true));

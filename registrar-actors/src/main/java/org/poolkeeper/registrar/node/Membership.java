@@ -85,6 +85,16 @@ public final class Membership {
         return list;
     }
 
+    /** The cluster address of registrar {@code registrarId} while it is a member (any status), else null. */
+    public Address addressOf(int registrarId) {
+        for (Registrar r : registrars()) {
+            if (r.id() == registrarId) {
+                return r.address();
+            }
+        }
+        return null;
+    }
+
     /** The other registrars that are Up: the peers replication talks to. */
     public List<Registrar> upPeers() {
         List<Registrar> list = new ArrayList<>();

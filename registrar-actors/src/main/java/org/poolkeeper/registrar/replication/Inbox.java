@@ -256,7 +256,7 @@ public final class Inbox extends AbstractBehavior<Inbox.Command> {
     }
 
     private void send(TablePull pull, HandleTableRequest.Builder request) {
-        Address address = addressOf(pull.writer());
+        Address address = membership.addressOf(pull.writer());
         if (address == null) {
             return; // the writer is gone: the pull goes stale and is dropped
         }
@@ -377,16 +377,7 @@ public final class Inbox extends AbstractBehavior<Inbox.Command> {
     }
 
     private boolean isMember(int registrarId) {
-        return registrarId != 0 && registrarId != membership.self() && addressOf(registrarId) != null;
-    }
-
-    private Address addressOf(int registrarId) {
-        for (Membership.Registrar r : membership.registrars()) {
-            if (r.id() == registrarId) {
-                return r.address();
-            }
-        }
-        return null;
+        return registrarId != 0 && registrarId != membership.self() && membership.addressOf(registrarId) != null;
     }
 
     private void bad(int sender, String what) {

@@ -126,7 +126,7 @@ public final class TableServer extends AbstractBehavior<TableServer.Command> {
 
     private void onRequest(HandleTableRequest request) {
         int requester = request.getSenderRegistrarId();
-        Address address = addressOf(requester);
+        Address address = membership.addressOf(requester);
         if (address == null || requester == membership.self()) {
             bad(requester, "table request from a registrar that is not a peer");
             return;
@@ -197,15 +197,6 @@ public final class TableServer extends AbstractBehavior<TableServer.Command> {
         long stale = System.nanoTime() - STALE_NANOS;
         exports.values().removeIf(export -> export.usedNanos < stale);
         return this;
-    }
-
-    private Address addressOf(int registrarId) {
-        for (Membership.Registrar r : membership.registrars()) {
-            if (r.id() == registrarId) {
-                return r.address();
-            }
-        }
-        return null;
     }
 
     private void bad(int sender, String what) {
