@@ -199,6 +199,8 @@ public final class PeSim implements Callable<Integer> {
         json.put("reregistrations", stats.reregistrations.sum());
         json.put("deregistrations", stats.deregistrations.sum());
         json.put("failures", stats.failures.sum());
+        ObjectNode kinds = json.putObject("failure_kinds");
+        stats.failureKinds.forEach((k, v) -> kinds.put(k, v.sum()));
         json.put("failovers", failovers);
         json.put("crashed", stats.crashed.sum());
         json.put("registered_at_hold", stats.registeredAtHold);

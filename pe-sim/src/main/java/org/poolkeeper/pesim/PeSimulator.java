@@ -161,11 +161,12 @@ final class PeSimulator extends AbstractBehavior<PeSimulator.Command> {
         lastProgressNanos = now;
         var interval = stats.latency.sampleInterval();
         System.err.printf("pe-sim %6.1fs  pes=%d  registrations=%d  reregistrations=%d (%.0f/s)  deregistrations=%d"
-                        + "  failures=%d  failovers=%d  p99=%dus%s%n",
+                        + "  failures=%d  failovers=%d  p99=%dus%s%s%n",
                 (now - startNanos) / 1e9, live.size(), stats.registrations.sum(), stats.reregistrations.sum(), rate,
                 stats.deregistrations.sum(), stats.failures.sum(), failovers(),
                 LatencyStats.percentile(interval, 99),
-                holding ? "  holding (" + stats.registered.sum() + " registered, no handlespace changes)" : "");
+                holding ? "  holding (" + stats.registered.sum() + " registered, no handlespace changes)" : "",
+                stats.failureKinds.isEmpty() ? "" : "  failure kinds " + stats.failureKinds);
         return this;
     }
 

@@ -99,7 +99,7 @@ final class SimulatedPe extends AbstractBehavior<SimulatedPe.Command> {
             registering = false;
         }
         if (registered.error() != null) {
-            stats.failures.increment();
+            stats.failed(registered.error());
             if (registration == null) {
                 answerHold(false);
                 if (!leaving && !holding) {
@@ -183,7 +183,7 @@ final class SimulatedPe extends AbstractBehavior<SimulatedPe.Command> {
             if (error == null) {
                 stats.deregistrations.increment();
             } else {
-                stats.failures.increment();
+                stats.failed(unwrap(error));
             }
             return Deregistered.INSTANCE;
         });

@@ -117,8 +117,41 @@ public final class RegistrarMain implements Callable<Integer> {
         // one write, so that the line stays whole even where stdout and stderr (the log) share a file
         System.out.write(line.getBytes(StandardCharsets.UTF_8));
         System.out.flush();
-        system.getWhenTerminated().toCompletableFuture().join();
+        awaitTermination(system);
         return exitStatus(CoordinatedShutdown.get(system).getShutdownReason().orElse(null));
+    }
+
+    /** How long a shutdown may take once it began before the process exits without waiting for it. */
+    static final long SHUTDOWN_LIMIT_SECONDS = 30;
+
+    /**
+     * Waits until the actor system has terminated, or until {@link #SHUTDOWN_LIMIT_SECONDS} after its shutdown
+     * began: a shutdown that hangs (seen after a partition: "actor-system-terminate timed out") must not keep a
+     * downed node's process alive, unable to be restarted by its supervisor. It answers no client meanwhile (its
+     * serving gate closed when the shutdown began).
+     */
+    private static void awaitTermination(ActorSystem<Void> system) throws InterruptedException {
+        java.util.concurrent.CompletableFuture<?> terminated = system.getWhenTerminated().toCompletableFuture();
+        CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+        long shutdownSeen = 0;
+        while (!terminated.isDone()) {
+            try {
+                terminated.get(500, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                // still running, or terminated with a failure (handled by the loop condition)
+            }
+            if (shutdownSeen == 0 && shutdown.getShutdownReason().isPresent()) {
+                shutdownSeen = System.nanoTime();
+            }
+            if (shutdownSeen != 0 && !terminated.isDone()
+                    && System.nanoTime() - shutdownSeen > TimeUnit.SECONDS.toNanos(SHUTDOWN_LIMIT_SECONDS)) {
+                int status = exitStatus(shutdown.getShutdownReason().orElse(null));
+                System.err.println("registrar: shutdown did not finish within " + SHUTDOWN_LIMIT_SECONDS
+                        + " s: exiting with status " + status);
+                System.err.flush();
+                Runtime.getRuntime().halt(status); // the JVM's shutdown hook would wait for the same shutdown
+            }
+        }
     }
 
     /** Exit status of a node that was downed by the cluster (or stopped for any reason but a signal or a leave). */

@@ -23,6 +23,8 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SelfUp;
@@ -30,6 +32,7 @@ import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.stream.javadsl.Tcp;
 import org.poolkeeper.handlespace.PoolHandle;
 import org.poolkeeper.registrar.endpoint.AsapEndpoint;
+import org.poolkeeper.registrar.endpoint.ServingGate;
 import org.poolkeeper.registrar.node.BadInputLog;
 import org.poolkeeper.registrar.node.ClusterSettings;
 import org.poolkeeper.registrar.node.Membership;
@@ -142,6 +145,8 @@ public final class RegistrarServer {
         AtomicInteger asapPort = new AtomicInteger();
 
         Cluster cluster = Cluster.get(system);
+        ServingGate gate = new ServingGate(settings.pauseLimit(), Duration.ofSeconds(2), () -> healthy(cluster));
+        watchForDown(system, cluster, gate);
         CompletableFuture<Done> up = new CompletableFuture<>();
         ActorRef<SelfUp> upListener = system.systemActorOf(Behaviors.receive(SelfUp.class)
                 .onMessage(SelfUp.class, msg -> {
@@ -196,7 +201,7 @@ public final class RegistrarServer {
             auditorRef.get().tell(new Auditor.RegionReady(sharding.get()));
             sharding.get().allocateAll();
             AsapEndpoint.Context sessions = new AsapEndpoint.Context(system, self, settings, replica, sharding.get(),
-                    clock, badInput);
+                    clock, badInput, gate);
             return AsapEndpoint.bind(sessions, peers).thenApply(binding -> {
                 asapPort.set(binding.localAddress().getPort());
                 java.util.function.Supplier<CompletionStage<Done>> unbind =
@@ -207,6 +212,37 @@ public final class RegistrarServer {
                         sharding.get());
             });
         }, system.executionContext());
+    }
+
+    /** Whether this node is Up and sees every member reachable. */
+    private static boolean healthy(Cluster cluster) {
+        return cluster.selfMember().status() == MemberStatus.up() && cluster.state().getUnreachable().isEmpty();
+    }
+
+    /**
+     * Closes the serving gate for good the moment this node learns it was downed (before CoordinatedShutdown,
+     * which may take seconds or hang, gets to unbinding), or when it shuts down for any reason.
+     */
+    private static void watchForDown(ActorSystem<?> system, Cluster cluster, ServingGate gate) {
+        Address selfAddress = cluster.selfMember().address();
+        ActorRef<ClusterEvent.MemberEvent> listener = system.systemActorOf(
+                Behaviors.receive(ClusterEvent.MemberEvent.class)
+                        .onMessage(ClusterEvent.MemberEvent.class, event -> {
+                            if (event.member().address().equals(selfAddress)
+                                    && (event instanceof ClusterEvent.MemberDowned
+                                    || event instanceof ClusterEvent.MemberRemoved)) {
+                                gate.stop("downed by the cluster");
+                            }
+                            return Behaviors.same();
+                        }).build(), "poolkeeper-down-watch", Props.empty());
+        cluster.subscriptions().tell(Subscribe.create(listener, ClusterEvent.MemberEvent.class));
+        CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+        shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "close-client-connections", () -> {
+            gate.stop("shutting down (" + shutdown.getShutdownReason().map(r -> r.getClass().getSimpleName())
+                    .orElse("unknown reason") + ")");
+            return CompletableFuture.completedFuture(Done.getInstance());
+        });
+        system.getWhenTerminated().thenRun(gate::close);
     }
 
     /** A replication actor restarts after a failure (a bug): its state is soft, the replica stays. */

@@ -53,6 +53,8 @@ final class StatusFile {
             @JsonProperty("bad_messages") long badMessages,
             @JsonProperty("takeovers") long takeovers,
             @JsonProperty("heap_used_bytes") long heapUsedBytes,
+            @JsonProperty("heap_after_gc_bytes") long heapAfterGcBytes,
+            @JsonProperty("threads") int threads,
             @JsonProperty("owner_checksums") Map<String, String> ownerChecksums) {
     }
 
@@ -84,7 +86,18 @@ final class StatusFile {
                 stats.pulls(),
                 stats.overflows(), stats.sentBatches(), stats.sentUpdates(), stats.sentBytes(),
                 stats.receivedUpdates(), stats.badMessages(), stats.takeovers(), rt.totalMemory() - rt.freeMemory(),
-                owners);
+                heapAfterLastGc(), java.lang.management.ManagementFactory.getThreadMXBean().getThreadCount(), owners);
+    }
+
+    /** The heap in use right after the last collection of each heap pool (what a leak makes grow). */
+    static long heapAfterLastGc() {
+        long sum = 0;
+        for (java.lang.management.MemoryPoolMXBean pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == java.lang.management.MemoryType.HEAP && pool.getCollectionUsage() != null) {
+                sum += pool.getCollectionUsage().getUsed();
+            }
+        }
+        return sum;
     }
 
     void write() {

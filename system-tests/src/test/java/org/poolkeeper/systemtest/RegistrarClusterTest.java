@@ -33,8 +33,6 @@ class RegistrarClusterTest {
 
     /** Fast failure detection and audits for tests. */
     static final String[] SETTINGS = {
-            "poolkeeper.registrar.down-stable-after=2s",
-            "pekko.cluster.failure-detector.acceptable-heartbeat-pause=2s",
             "poolkeeper.registrar.replication.audit-interval=250ms",
             "poolkeeper.registrar.test-hooks=on",
             "poolkeeper.registrar.max-hres-items=128",

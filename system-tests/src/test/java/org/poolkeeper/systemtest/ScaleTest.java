@@ -21,10 +21,7 @@ class ScaleTest {
         Path out = Files.createTempDirectory("poolkeeper-scale");
         Programs.Child bench = new Programs.Child(List.of(Programs.root().resolve("deploy/scale-bench.sh").toString(),
                 "--pools", "10000", "--pes-per-pool", "2", "--heap", "256m", "--connections", "4",
-                "--probe-pools", "10000", "--resolve-seconds", "2", "--out", out.toString(),
-                // fast failure detection: the test waits for the Split Brain Resolver, not for defaults
-                "--registrar-opts", "-Dpoolkeeper.registrar.down-stable-after=2s "
-                        + "-Dpekko.cluster.failure-detector.acceptable-heartbeat-pause=2s"),
+                "--probe-pools", "10000", "--resolve-seconds", "2", "--out", out.toString()),
                 "-Xmx256m -XX:+UseSerialGC");
         int exit = bench.waitFor(600);
         String report = Files.exists(out.resolve("report.md")) ? Files.readString(out.resolve("report.md")) : "";

@@ -1,12 +1,13 @@
 package org.poolkeeper.tools;
 
 import java.util.Arrays;
+import org.poolkeeper.tools.chaos.ChaosCommand;
 import org.poolkeeper.tools.loadgen.LoadGenerator;
 import org.poolkeeper.tools.scale.ScaleBench;
 import org.poolkeeper.tools.testbed.TestbedCommand;
 
 /**
- * The entry point of {@code poolkeeper-tools.jar}: {@code loadgen}, {@code testbed} or {@code scale-bench}, then
+ * The entry point of {@code poolkeeper-tools.jar}: {@code loadgen}, {@code testbed}, {@code scale-bench} or {@code chaos}, then
  * that tool's arguments. The launchers in {@code deploy/bin} and {@code deploy} call it.
  */
 public final class ToolsMain {
@@ -20,8 +21,9 @@ public final class ToolsMain {
             case "loadgen" -> LoadGenerator.run(rest);
             case "testbed" -> TestbedCommand.run(rest);
             case "scale-bench" -> ScaleBench.run(rest);
+            case "chaos" -> ChaosCommand.run(rest);
             default -> {
-                System.err.println("poolkeeper-tools: the first argument is the tool: loadgen, testbed or scale-bench"
+                System.err.println("poolkeeper-tools: the first argument is the tool: loadgen, testbed, scale-bench or chaos"
                         + (tool.isEmpty() ? "" : " (got '" + tool + "')"));
                 yield 2;
             }

@@ -22,9 +22,10 @@ import org.poolkeeper.protocol.wire.RegistrarEndpoint;
 
 /**
  * A client's link to "a registrar": one connection at a time, requests matched to responses by request
- * id, a timeout per request, and fail-over to the next known registrar when the connection is lost or a
- * request times out on a connection the registrar sent nothing on since the request (a timed-out request on a
- * connection that still carries answers only fails). Registrars named in ServerAnnounce messages join the
+ * id, a timeout per request, and fail-over to the next known registrar when the connection is lost or the
+ * registrar sent nothing at all for half the request timeout while a request waits (a registrar that is alive
+ * but slow with one request keeps the connection: it answers others, or repeats its announcement). Requests the
+ * lost connection carried are sent again to the next registrar within their own deadline. Registrars named in ServerAnnounce messages join the
  * list. Thread-safe.
  */
 public final class RegistrarSession implements AutoCloseable {
@@ -40,7 +41,8 @@ public final class RegistrarSession implements AutoCloseable {
         }
     }
 
-    private record Pending(CompletableFuture<AsapMessage> future, long deadlineNanos, RegistrarConnection connection) {
+    private record Pending(CompletableFuture<AsapMessage> future, long deadlineNanos, RegistrarConnection connection,
+                           AsapMessage message) {
     }
 
     private final ActorSystem<?> system;
@@ -101,26 +103,39 @@ public final class RegistrarSession implements AutoCloseable {
         AsapMessage message = build.apply(id);
         CompletableFuture<AsapMessage> future = new CompletableFuture<>();
         RegistrarConnection c = connection;
+        long deadline = System.nanoTime() + settings.requestTimeout().toNanos();
         if (c != null && c.isOpen()) {
-            send(c, id, message, future);
+            send(c, id, message, future, deadline);
         } else {
-            connect().whenComplete((connected, error) -> {
-                if (error != null) {
-                    future.completeExceptionally(unwrap(error));
-                } else {
-                    send(connected, id, message, future);
-                }
-            });
+            sendWhenConnected(id, message, future, deadline);
         }
         return future;
     }
 
-    private void send(RegistrarConnection c, long id, AsapMessage message, CompletableFuture<AsapMessage> future) {
-        pending.put(id, new Pending(future, System.nanoTime() + settings.requestTimeout().toNanos(), c));
+    private void sendWhenConnected(long id, AsapMessage message, CompletableFuture<AsapMessage> future,
+                                   long deadline) {
+        connect().whenComplete((connected, error) -> {
+            if (error != null) {
+                future.completeExceptionally(unwrap(error));
+            } else {
+                send(connected, id, message, future, deadline);
+            }
+        });
+    }
+
+    private void send(RegistrarConnection c, long id, AsapMessage message, CompletableFuture<AsapMessage> future,
+                      long deadline) {
+        pending.put(id, new Pending(future, deadline, c, message));
         if (!c.send(message)) {
-            pending.remove(id);
-            future.completeExceptionally(new RegistrarConnectionLostException(
-                    "could not send to registrar " + c.address() + " (connection closed or send buffer full)"));
+            if (pending.remove(id) == null) {
+                return; // the connection's loss took it over already (onClosed sends it again)
+            }
+            if (!c.isOpen() && !closed && System.nanoTime() - deadline < 0) {
+                sendWhenConnected(id, message, future, deadline); // it closed just now: the next registrar
+            } else {
+                future.completeExceptionally(new RegistrarConnectionLostException(
+                        "could not send to registrar " + c.address() + " (connection closed or send buffer full)"));
+            }
         }
     }
 
@@ -205,13 +220,25 @@ public final class RegistrarSession implements AutoCloseable {
         }
         RegistrarConnectionLostException lost =
                 new RegistrarConnectionLostException("connection to registrar " + c.address() + " lost");
+        // the requests the lost connection carried go to the next registrar within their own deadline (every
+        // request is idempotent: a registration twice is a re-registration), so that a registrar's death costs a
+        // client no failed request
+        long now = System.nanoTime();
+        List<Map.Entry<Long, Pending>> resend = new java.util.ArrayList<>();
         pending.entrySet().removeIf(entry -> {
             if (entry.getValue().connection() == c) {
-                entry.getValue().future().completeExceptionally(lost);
+                if (!closed && now - entry.getValue().deadlineNanos() < 0) {
+                    resend.add(entry);
+                } else {
+                    entry.getValue().future().completeExceptionally(lost);
+                }
                 return true;
             }
             return false;
         });
+        for (Map.Entry<Long, Pending> e : resend) {
+            sendWhenConnected(e.getKey(), e.getValue().message(), e.getValue().future(), e.getValue().deadlineNanos());
+        }
         if (wasCurrent && !closed) {
             listener.onDisconnected(c.address());
             if (reconnectOnLoss) {
@@ -273,6 +300,26 @@ public final class RegistrarSession implements AutoCloseable {
 
     private void expireRequests() {
         long now = System.nanoTime();
+        long timeout = settings.requestTimeout().toNanos();
+        RegistrarConnection silent = null;
+        for (Pending p : pending.values()) {
+            // a registrar that sent nothing at all for half the request timeout while a request waits counts as
+            // lost (stopped, partitioned away, its host gone): fail over while the request still has time, so that
+            // the next registrar answers it (the lost connection's requests are sent again, see onClosed). A
+            // registrar that is alive says so while it makes a request wait (it repeats its ServerAnnounce), and
+            // one that answers other requests meanwhile is alive too: closing its connection would make it drop
+            // every PE registered through it.
+            long sentNanos = p.deadlineNanos() - timeout;
+            RegistrarConnection c = p.connection();
+            long heard = Math.max(sentNanos, c.lastReceivedNanos());
+            if (c == connection && now - heard >= timeout / 2 && now - p.deadlineNanos() < 0) {
+                silent = c;
+                break;
+            }
+        }
+        if (silent != null) {
+            silent.close();
+        }
         pending.entrySet().removeIf(entry -> {
             Pending p = entry.getValue();
             if (now - p.deadlineNanos() < 0) {
@@ -280,13 +327,6 @@ public final class RegistrarSession implements AutoCloseable {
             }
             p.future().completeExceptionally(new RegistrarTimeoutException(
                     "registrar " + p.connection().address() + " did not answer within " + settings.requestTimeout()));
-            // a registrar that sent nothing at all since the request counts as lost: fail over. One that answers
-            // other requests meanwhile is alive and only slow with this one (e.g. a pool whose writer just died
-            // and is being taken over): closing would make it drop every PE registered through this connection.
-            long sentNanos = p.deadlineNanos() - settings.requestTimeout().toNanos();
-            if (connection == p.connection() && p.connection().lastReceivedNanos() - sentNanos < 0) {
-                p.connection().close();
-            }
             return true;
         });
     }

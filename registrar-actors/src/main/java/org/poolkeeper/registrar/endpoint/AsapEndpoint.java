@@ -48,7 +48,7 @@ public final class AsapEndpoint {
      * @param registrarId this registrar's id: the home registrar of the PEs registered through it
      */
     public record Context(ActorSystem<?> system, int registrarId, RegistrarSettings settings, NodeReplica replica,
-                          PoolSharding sharding, MicrosClock clock, BadInputLog badInput) {
+                          PoolSharding sharding, MicrosClock clock, BadInputLog badInput, ServingGate gate) {
     }
 
     /**
@@ -69,11 +69,19 @@ public final class AsapEndpoint {
                         connection.handleWith(rejection(), system);
                         return;
                     }
+                    if (!context.gate().serving()) {
+                        // downed, shutting down or just resumed from a pause: not a registrar to talk to now
+                        connection.handleWith(Flow.fromSinkAndSourceCoupled(Sink.<ByteString>ignore(),
+                                Source.<ByteString>empty()), system);
+                        return;
+                    }
                     ServerAnnounce announce = announce(context, peers, connection.localAddress());
                     Flow<ByteString, ByteString, NotUsed> session = TcpFraming.asap(maxFrame).reversed()
                             .join(Flow.fromGraph(new AsapSession(context, remote, announce)))
                             // while the socket is busy writing, queued frames are merged into one write
-                            .batchWeighted(WRITE_BATCH_BYTES, frame -> (long) frame.size(), frame -> frame, ByteString::concat);
+                            .batchWeighted(WRITE_BATCH_BYTES, frame -> (long) frame.size(), frame -> frame, ByteString::concat)
+                            // the gate closes every connection at once when the node must stop serving
+                            .via(context.gate().connections().flow());
                     connection.handleWith(session, system);
                 }))
                 .run(system)

@@ -23,6 +23,7 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 import org.poolkeeper.handlespace.AddressBlock;
 import org.poolkeeper.handlespace.PolicyInfo;
+import org.poolkeeper.handlespace.PoolElement;
 import org.poolkeeper.handlespace.PoolHandle;
 import org.poolkeeper.handlespace.Status;
 import org.poolkeeper.protocol.Decoded;
@@ -70,15 +71,24 @@ import scala.runtime.BoxedUnit;
  * session meanwhile: the shard writer only honours a drop from the PE's current session.
  *
  * <p><b>Requests to shard writers</b> carry the session's own id, so that an answer is matched to its request
- * exactly once: a command unanswered for {@code request-retry-interval} is sent again (its writer may have died or
- * handed its shard off, losing it; a takeover then answers it), and a request unanswered for
- * {@code request-timeout} is answered with {@code ERROR_CAUSE_LACK_OF_RESOURCES}, so no request holds a slot of
- * the connection for ever.
+ * exactly once: a command unanswered for {@code request-retry-interval} is sent again, with back-off (its writer
+ * may have died or handed its shard off, losing it; a takeover then answers it), and a request unanswered for
+ * {@code request-timeout} is answered with {@code ERROR_CAUSE_LACK_OF_RESOURCES}. A re-registration of a PE the
+ * node's replica lists as it is registered, unanswered for {@code local-ack-after}, is answered by the session
+ * itself (the PE is listed; while its writer is being taken over a client must not see its re-registration fail)
+ * and kept being sent until its writer applies it. While a client waits and has heard nothing for a while, the
+ * session repeats its ServerAnnounce, so that the client does not fail over from a live registrar.
  *
- * <p><b>Limits:</b> at most {@code max-in-flight-per-connection} requests wait for a shard writer and at most as
- * many replies wait for the client to read them; beyond that the session stops reading (TCP back-pressure),
- * it never buffers without bound. A connection may hold at most {@code max-pes-per-connection} PEs; more get
- * {@code ERROR_CAUSE_LACK_OF_RESOURCES}.
+ * <p><b>Limits:</b> at most {@code max-in-flight-per-connection} requests wait for a shard writer; a request
+ * unanswered for a retry interval leaves its slot (its writer is gone or stuck; the requests behind it, mostly
+ * for other writers, go on). Beyond the slots the session reads on, queuing up to {@code max-queued-per-connection}
+ * requests (queued and slow ones together), so that keep-alive acks and resolutions behind a burst of writes are
+ * still read and answered. Beyond that, or with as many replies waiting for the client to read them, the session
+ * stops reading (TCP back-pressure): it never buffers without bound. A connection may hold at most
+ * {@code max-pes-per-connection} PEs; more get {@code ERROR_CAUSE_LACK_OF_RESOURCES}.
+ *
+ * <p><b>Serving gate:</b> once the node must not answer clients ({@link ServingGate}: downed, shutting down,
+ * just resumed from a pause) the session reads no further request and closes, without removing its PEs.
  *
  * <p><b>Bad input:</b> an undecodable or unknown message gets an Error with its cause, a request with invalid
  * values a response with {@code ERROR_CAUSE_INVALID_VALUES}; both are logged rate-limited ({@link BadInputLog})
@@ -140,6 +150,7 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
      * that died or moved loses it), the client's request id, and when it was first and last sent.
      */
     private static final class Pending {
+        final long id;
         final Kind kind;
         final long clientRequestId;
         final ByteString wireHandle;
@@ -149,9 +160,16 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         final long firstNanos;
         long sentNanos;
         int attempts = 1;
+        /** A re-registration this session answered itself ({@code local-ack-after}); still sent until applied. */
+        boolean answered;
+        /** Unanswered for a retry interval: its writer is gone or busy; it no longer holds an in-flight slot. */
+        boolean slow;
+        /** When it was first sent to a writer (System.nanoTime). */
+        long dispatchedNanos;
 
-        Pending(Kind kind, long clientRequestId, ByteString wireHandle, int peId, PoolHandle handle,
+        Pending(long id, Kind kind, long clientRequestId, ByteString wireHandle, int peId, PoolHandle handle,
                 ShardWriter.Command command, long now) {
+            this.id = id;
             this.kind = kind;
             this.clientRequestId = clientRequestId;
             this.wireHandle = wireHandle;
@@ -173,10 +191,22 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         private ActorRef<ShardWriter.Reply> self;
         /** The requests waiting for a shard writer, by the session's own id for them (not the client's). */
         private final Map<Long, Pending> pending = new HashMap<>();
+        /** Requests read while {@code maxInFlight} wait for writers, oldest first; sent as slots free. */
+        private final ArrayDeque<Pending> queued = new ArrayDeque<>();
+        private final int maxQueued = settings.maxQueuedPerConnection();
+        /** The re-registrations answered by this session and not yet applied by their writer, by PE. */
+        private final Map<PeKey, Pending> answeredByPe = new HashMap<>();
+        private final long localAckNanos = settings.localAckAfter().toNanos();
+        private long localAcks;
+        /** When the session last handed a message to the connection (System.nanoTime). */
+        private long lastSentNanos = System.nanoTime();
         private long nextInternalId;
         private final long retryNanos = settings.requestRetryInterval().toNanos();
         private final long requestTimeoutNanos = settings.requestTimeout().toNanos();
+        /** Requests sent to writers and answered by none yet, but for the slow ones. */
         private int inFlight;
+        /** Requests sent to writers that did not answer within a retry interval. */
+        private int slowCount;
         private int pendingRegistrations;
         /** Whether the session holds back the client's input (its limits are reached). */
         private boolean heldBack;
@@ -189,6 +219,10 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
             setHandler(in, new AbstractInHandler() {
                 @Override
                 public void onPush() {
+                    if (!node.gate().serving()) {
+                        completeStage(); // a request read after a pause, or while downed: no answer from a stale view
+                        return;
+                    }
                     onRequest(grab(in));
                     flushAndPull();
                 }
@@ -226,12 +260,26 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
 
         @Override
         public void postStop() {
+            if (!pending.isEmpty() || !queued.isEmpty()) {
+                long oldest = pending.values().stream().filter(p -> !p.answered).mapToLong(p -> p.firstNanos).min()
+                        .orElse(System.nanoTime());
+                node.badInput().log(remote, "connection ended with " + (inFlight + slowCount) + " requests waiting"
+                        + " for writers (" + slowCount + " slow, oldest " + (System.nanoTime() - oldest) / 1_000_000
+                        + " ms), " + queued.size() + " queued, " + answeredByPe.size()
+                        + " answered here and not yet applied, " + localAcks
+                        + " answered here in all" + (heldBack ? ", input held back" : ""));
+            }
             // the connection is gone: its PEs go, after the grace (the shard writer ignores the drop for a PE that
             // registered through another session meanwhile). A registration still on its way is not dropped:
             // its client may have given up on it and registered the PE again through a new connection, and if
             // the stale registration reached the writer after the new one, a drop would remove the PE the
             // client holds. Such a PE stays until its life ends or its client re-registers it.
             if (pes.isEmpty()) {
+                return;
+            }
+            if (!node.gate().serving()) {
+                // the node stopped serving (downed, shutting down, paused): its PEs are alive and re-register at
+                // another registrar; a drop now could reach their writer after that and remove them
                 return;
             }
             Map<PeKey, KeepAliveState> lost = Map.copyOf(pes);
@@ -250,8 +298,9 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         private void flushAndPull() {
             if (isAvailable(out) && !outbox.isEmpty()) {
                 push(out, outbox.poll());
+                lastSentNanos = System.nanoTime();
             }
-            if (inFlight >= maxInFlight || outbox.size() >= maxInFlight) {
+            if ((inFlight >= maxInFlight && queued.size() + slowCount >= maxQueued) || outbox.size() >= maxInFlight) {
                 heldBack = true; // back-pressure: what the client sends now waits unread
                 return;
             }
@@ -409,12 +458,70 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                               java.util.function.LongFunction<ShardWriter.Command> command) {
             long id = ++nextInternalId;
             ShardWriter.Command c = command.apply(id);
-            if (pending.isEmpty()) {
+            if (kind == Kind.REGISTRATION || kind == Kind.DEREGISTRATION) {
+                Pending answered = answeredByPe.remove(new PeKey(handle, peId));
+                if (answered != null) {
+                    pending.remove(answered.id); // superseded: this newer request carries what the client wants now
+                }
+            }
+            Pending p = new Pending(id, kind, clientRequestId, wireHandle, peId, handle, c, System.nanoTime());
+            if (!isTimerActive(REQUEST_RETRY)) {
                 scheduleOnce(REQUEST_RETRY, settings.requestRetryInterval());
             }
-            pending.put(id, new Pending(kind, clientRequestId, wireHandle, peId, handle, c, System.nanoTime()));
+            if (inFlight < maxInFlight) {
+                send(p);
+            } else {
+                queued.add(p); // flushAndPull stops reading once the queue is full too
+            }
+        }
+
+        private void send(Pending p) {
+            p.sentNanos = System.nanoTime();
+            p.dispatchedNanos = p.sentNanos;
+            pending.put(p.id, p);
             inFlight++;
-            sharding.tell(handle, c);
+            sharding.tell(p.handle, p.command);
+        }
+
+        /** Frees what an unanswered request held: its in-flight slot, or its place among the slow ones. */
+        private void release(Pending p) {
+            if (p.slow) {
+                p.slow = false;
+                slowCount--;
+            } else {
+                inFlight--;
+            }
+        }
+
+        /** Sends queued requests while slots are free. */
+        private void sendQueued() {
+            while (inFlight < maxInFlight && !queued.isEmpty()) {
+                send(queued.poll());
+            }
+        }
+
+        /** Forgets a re-registration this session answered itself, so that it is not sent again. */
+        private void forgetAnswered(PeKey key) {
+            Pending answered = answeredByPe.remove(key);
+            if (answered != null) {
+                pending.remove(answered.id);
+            }
+        }
+
+        /**
+         * Whether this node's replica lists the PE a registration is about, with the policy type and addresses the
+         * registration gives: then the PE stays listed whatever the writer makes of the registration (a new
+         * deadline, a new home registrar after a fail-over, new policy values such as a load, applied once the
+         * writer runs).
+         */
+        private boolean listedAsRegistered(Pending p) {
+            if (!(p.command instanceof ShardWriter.Register r)) {
+                return false;
+            }
+            return replica.apply(replica.shardOf(r.handle()), s -> {
+                PoolElement e = s.find(r.handle(), r.peId());
+                return e != null && e.pool().policy() == r.policy().type() && e.addressBlock().equals(r.addresses());
+            });
         }
 
         /**
@@ -424,20 +531,49 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
          */
         private void retry() {
             long now = System.nanoTime();
-            List<Long> expired = new ArrayList<>();
-            for (Map.Entry<Long, Pending> e : pending.entrySet()) {
-                Pending p = e.getValue();
-                if (now - p.firstNanos >= requestTimeoutNanos) {
-                    expired.add(e.getKey());
-                } else if (now - p.sentNanos >= retryNanos && p.kind != Kind.REPORT) {
+            List<Pending> expired = new ArrayList<>();
+            List<Pending> localAcks = new ArrayList<>();
+            for (Pending p : pending.values()) {
+                if (!p.answered && now - p.firstNanos >= requestTimeoutNanos) {
+                    expired.add(p);
+                    continue;
+                }
+                if (!p.answered && p.kind == Kind.REGISTRATION && now - p.firstNanos >= localAckNanos) {
+                    localAcks.add(p);
+                }
+                if (!p.answered && !p.slow && now - p.dispatchedNanos >= retryNanos) {
+                    // its writer is gone (a takeover) or stuck: the requests behind it, most of them for other
+                    // writers, get its slot; the slow ones count against max-queued-per-connection instead
+                    p.slow = true;
+                    inFlight--;
+                    slowCount++;
+                }
+                // sent again after 1, 2, 4, then every 8 retry intervals: a copy only helps if the last one was
+                // lost, and while the shard has no writer (a takeover) the region buffers every copy
+                if (now - p.sentNanos >= retryNanos << Math.min(3, p.attempts - 1) && p.kind != Kind.REPORT) {
                     p.sentNanos = now;
                     p.attempts++;
+                    if (p.attempts == 8) {
+                        node.badInput().log(remote, p.kind + " of pool " + p.handle + " PE "
+                                + Integer.toUnsignedString(p.peId, 16) + " sent " + p.attempts + " times in "
+                                + (now - p.firstNanos) / 1_000_000 + " ms without an answer from its writer (shard "
+                                + replica.shardOf(p.handle) + ", route " + sharding.routeOf(p.handle) + ")");
+                    }
                     sharding.tell(p.handle, p.command);
                 }
             }
-            for (long id : expired) {
-                Pending p = pending.remove(id);
-                inFlight--;
+            for (Pending p : localAcks) {
+                if (listedAsRegistered(p)) {
+                    answerLocally(p);
+                }
+            }
+            while (!queued.isEmpty() && now - queued.peek().firstNanos >= requestTimeoutNanos) {
+                expired.add(queued.poll()); // never sent: holds no slot
+            }
+            for (Pending p : expired) {
+                if (pending.remove(p.id) != null) {
+                    release(p);
+                }
                 String detail = "no answer from the pool's writer within " + settings.requestTimeout().toMillis()
                         + " ms";
                 switch (p.kind) {
@@ -458,14 +594,44 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 }
                 node.badInput().log(remote, p.kind + " of request " + p.clientRequestId + ": " + detail);
             }
-            if (!pending.isEmpty()) {
+            sendQueued();
+            if (inFlight + slowCount > 0 || !queued.isEmpty()) {
+                if (now - lastSentNanos >= retryNanos << 1 && outbox.isEmpty()) {
+                    // a client waits and has heard nothing for a while: it would take this registrar for dead
+                    // and fail over. The ServerAnnounce again says that this one is alive (and who the peers are).
+                    send(announce);
+                }
+            }
+            if (!pending.isEmpty() || !queued.isEmpty()) {
                 scheduleOnce(REQUEST_RETRY, settings.requestRetryInterval());
             }
         }
 
+        /**
+         * Answers a re-registration whose writer has not answered within {@code local-ack-after}, of a PE this node's
+         * replica lists as it is registered: the PE is listed, which is what the client needs to hear while the
+         * writer of its pool's shard is being taken over. The registration stays pending, without a slot, and is
+         * sent again until its writer applies it (new deadline, home registrar) or the client supersedes it.
+         */
+        private void answerLocally(Pending p) {
+            release(p);
+            p.answered = true;
+            pendingRegistrations--;
+            PeKey key = new PeKey(p.handle, p.peId);
+            Pending older = answeredByPe.put(key, p);
+            if (older != null) {
+                pending.remove(older.id);
+            }
+            pes.computeIfAbsent(key, k -> new KeepAliveState(p.wireHandle)).sentAtNanos = 0;
+            send(registrationResponse(p.clientRequestId, p.wireHandle, p.peId, ErrorCause.ERROR_CAUSE_OK));
+            localAcks++;
+        }
+
         private void onReply(ShardWriter.Reply reply) {
             if (reply instanceof ShardWriter.Released r) {
-                pes.remove(new PeKey(r.poolHandle(), r.peId()));
+                PeKey key = new PeKey(r.poolHandle(), r.peId());
+                pes.remove(key);
+                forgetAnswered(key);
                 flushAndPull();
                 return;
             }
@@ -488,7 +654,20 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 }
                 return;
             }
-            inFlight--;
+            if (p.answered) {
+                // the writer applied a re-registration this session had answered itself
+                PeKey key = new PeKey(p.handle, p.peId);
+                answeredByPe.remove(key, p);
+                if (reply instanceof ShardWriter.Registered r && !(r.status() == Status.ADDED
+                        || r.status() == Status.UPDATED)) {
+                    pes.remove(key); // refused after all (its pool changed meanwhile): the client's next try is told
+                    node.badInput().log(remote, "re-registration of " + p.handle + " PE "
+                            + Integer.toUnsignedString(p.peId, 16) + " answered early, then refused: " + r.status());
+                }
+                return;
+            }
+            release(p);
+            sendQueued();
             if (reply instanceof ShardWriter.Registered r) {
                 pendingRegistrations--;
                 if (r.status() == Status.ADDED || r.status() == Status.UPDATED) {
@@ -577,6 +756,7 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 sentAt = Math.max(sentAt, readingSinceNanos);
                 if (now - sentAt >= keepAliveTimeoutNanos) {
                     it.remove();
+                    forgetAnswered(entry.getKey());
                     drop(entry.getKey(), Delta.Reason.KEEP_ALIVE_LOST);
                 } else {
                     oldestPending = Math.min(oldestPending, sentAt);

@@ -25,8 +25,11 @@ public record RegistrarSettings(
         int minRegistrationLifeMs,
         int maxPesPerConnection,
         int maxInFlightPerConnection,
+        int maxQueuedPerConnection,
         Duration requestRetryInterval,
+        Duration localAckAfter,
         Duration requestTimeout,
+        Duration pauseLimit,
         int numberOfShards,
         ResolutionMode resolutionMode,
         List<String> allowedClientNetworks,
@@ -71,8 +74,11 @@ public record RegistrarSettings(
                     minLife,
                     intIn(c, "max-pes-per-connection", 1, Integer.MAX_VALUE),
                     intIn(c, "max-in-flight-per-connection", 1, 1_000_000),
+                    intIn(c, "max-queued-per-connection", 0, 1_000_000),
                     positive(c, "request-retry-interval"),
+                    positive(c, "local-ack-after"),
                     positive(c, "request-timeout"),
+                    positive(c, "pause-limit"),
                     intIn(c, "number-of-shards", 1, 1_000_000),
                     resolutionMode(c.getString("resolution-mode")),
                     List.copyOf(networks),
@@ -88,7 +94,7 @@ public record RegistrarSettings(
     public RegistrarSettings withRegistrarId(int id) {
         return new RegistrarSettings(id, host, asapPort, keepAliveInterval, keepAliveTimeout, connectionLossGrace,
                 maxBadPeReports, minRegistrationLifeMs, maxPesPerConnection, maxInFlightPerConnection,
-                requestRetryInterval, requestTimeout, numberOfShards,
+                maxQueuedPerConnection, requestRetryInterval, localAckAfter, requestTimeout, pauseLimit, numberOfShards,
                 resolutionMode, allowedClientNetworks, badInputLogLinesPerSecond, maxFrameLength, handlespace);
     }
 

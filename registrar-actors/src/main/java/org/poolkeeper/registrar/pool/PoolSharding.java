@@ -137,6 +137,13 @@ public final class PoolSharding implements Auditor.ShardWaker {
         }
     }
 
+    /** Where a command about {@code handle} goes now (for diagnostics): "region" or "relay to ADDRESS". */
+    public String routeOf(PoolHandle handle) {
+        int shard = Shards.of(handle, numberOfShards);
+        Address home = hosted.contains(shard) ? null : homes.homeOf(shard);
+        return home == null ? (hosted.contains(shard) ? "region (hosted here)" : "region") : "relay to " + home;
+    }
+
     @Override
     public void wake(int shard, int registrarLeft, ActorRef<Auditor.WriterAwake> ack) {
         tell(shard, new ShardWriter.Wake(registrarLeft, ack));

@@ -169,6 +169,11 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
 
     /** Commands kept while the predecessor's table is pulled; beyond, they are dropped (their clients retry). */
     private static final int MAX_STASHED = 100_000;
+    /**
+     * Every PE removal with its reason, at DEBUG (off by default): {@code -Dpoolkeeper.removals=DEBUG} turns it on,
+     * which the fault runs do to name the cause of every missing PE.
+     */
+    private static final org.slf4j.Logger REMOVALS = org.slf4j.LoggerFactory.getLogger("poolkeeper.removals");
 
     /**
      * The writer of {@code shard}. When the shard's pools here name a live registrar as writer (it handed the shard
@@ -415,6 +420,11 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
         for (Delta d : changes) {
             c.deltas().accept(d);
             if (d.action() == Delta.Action.REMOVE) {
+                if (REMOVALS.isDebugEnabled()) {
+                    REMOVALS.debug("PE {} of pool {} removed by the writer of shard {} on registrar {}: {}",
+                            Integer.toHexString(d.peId()), d.poolHandle(), shard,
+                            Integer.toHexString(c.registrarId()), d.reason());
+                }
                 ActorRef<Reply> session = sessions.remove(new PeKey(d.poolHandle(), d.peId()));
                 if (session != null) {
                     replies.send(session, new Released(d.poolHandle(), d.peId()));

@@ -19,6 +19,7 @@ import org.poolkeeper.protocol.FrameDecoder;
 import org.poolkeeper.protocol.FrameEncoder;
 import org.poolkeeper.protocol.FrameException;
 import org.poolkeeper.protocol.wire.AsapMessage;
+import org.poolkeeper.protocol.wire.Deregistration;
 import org.poolkeeper.protocol.wire.EndpointKeepAliveAck;
 import org.poolkeeper.protocol.wire.ErrorCause;
 import org.poolkeeper.protocol.wire.HandleResolution;
@@ -32,7 +33,7 @@ import org.poolkeeper.protocol.wire.TransportKind;
  * or one at a time), collects the answers by request id within a deadline, and acknowledges keep-alives on the
  * way. What the scale benchmark probes registrars with. Not thread-safe.
  */
-final class RawClient implements AutoCloseable {
+public final class RawClient implements AutoCloseable {
     private final Socket socket;
     private final OutputStream out;
     private final InputStream in;
@@ -45,27 +46,42 @@ final class RawClient implements AutoCloseable {
             .setKind(TransportKind.TRANSPORT_KIND_TCP).build();
     private long nextRequestId;
 
-    RawClient(InetSocketAddress registrar) throws IOException {
+    public RawClient(InetSocketAddress registrar) throws IOException {
+        this(registrar, 5_000);
+    }
+
+    public RawClient(InetSocketAddress registrar, int connectTimeoutMs) throws IOException {
         socket = new Socket();
-        socket.connect(registrar, 5_000);
+        socket.connect(registrar, connectTimeoutMs);
         socket.setTcpNoDelay(true);
         out = new BufferedOutputStream(socket.getOutputStream(), 65536);
         in = socket.getInputStream();
     }
 
     /** The answer's cause per request id, or absent for requests not answered in time. */
-    record Answers(Map<Long, ErrorCause> causes, Map<Long, AsapMessage> messages) {
+    public record Answers(Map<Long, ErrorCause> causes, Map<Long, AsapMessage> messages) {
     }
 
-    long registration(String pool, int peId, int lifeMs) throws IOException {
+    public long registration(String pool, int peId, int lifeMs) throws IOException {
+        return registration(pool, peId, lifeMs, PolicyInfo.newBuilder().setPolicyType(1).build());
+    }
+
+    public long deregistration(String pool, int peId) throws IOException {
         long id = ++nextRequestId;
-        write(AsapMessage.newBuilder().setRegistration(Registration.newBuilder().setRequestId(id)
-                .setPoolHandle(ByteString.copyFrom(pool, StandardCharsets.UTF_8)).setPeId(peId).addAddresses(address)
-                .setPolicy(PolicyInfo.newBuilder().setPolicyType(1)).setRegistrationLifeMs(lifeMs)).build());
+        write(AsapMessage.newBuilder().setDeregistration(Deregistration.newBuilder().setRequestId(id)
+                .setPoolHandle(ByteString.copyFrom(pool, StandardCharsets.UTF_8)).setPeId(peId)).build());
         return id;
     }
 
-    long resolution(String pool) throws IOException {
+    private long registration(String pool, int peId, int lifeMs, PolicyInfo policy) throws IOException {
+        long id = ++nextRequestId;
+        write(AsapMessage.newBuilder().setRegistration(Registration.newBuilder().setRequestId(id)
+                .setPoolHandle(ByteString.copyFrom(pool, StandardCharsets.UTF_8)).setPeId(peId).addAddresses(address)
+                .setPolicy(policy).setRegistrationLifeMs(lifeMs)).build());
+        return id;
+    }
+
+    public long resolution(String pool) throws IOException {
         long id = ++nextRequestId;
         write(AsapMessage.newBuilder().setHandleResolution(HandleResolution.newBuilder().setRequestId(id)
                 .setPoolHandle(ByteString.copyFrom(pool, StandardCharsets.UTF_8)).setMaxItems(128)).build());
@@ -77,7 +93,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** Sends what was written and waits up to {@code timeoutMs} for the answers to {@code ids}. */
-    Answers await(List<Long> ids, long timeoutMs) throws IOException {
+    public Answers await(List<Long> ids, long timeoutMs) throws IOException {
         out.flush();
         Map<Long, ErrorCause> causes = new HashMap<>();
         Map<Long, AsapMessage> messages = new HashMap<>();
@@ -120,11 +136,11 @@ final class RawClient implements AutoCloseable {
     }
 
     /** An answer: its request id and cause. */
-    record Answer(long requestId, ErrorCause cause) {
+    public record Answer(long requestId, ErrorCause cause) {
     }
 
     /** The next answer to any request, or null after {@code timeoutMs}. */
-    Answer poll(long timeoutMs) throws IOException {
+    public Answer poll(long timeoutMs) throws IOException {
         out.flush();
         long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
         while (true) {

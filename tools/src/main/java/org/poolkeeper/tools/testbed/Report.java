@@ -22,7 +22,7 @@ import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
 /** The testbed's report: Table 2 beside the paper's figures, CPU, memory, latency, replication, agreement. */
-final class Report {
+public final class Report {
 
     /** The paper's Table 2 (ops/s/PE): simulation and real system, RR and LU. */
     private static final Map<String, double[]> PAPER = new LinkedHashMap<>();
@@ -378,7 +378,7 @@ final class Report {
         png(out.resolve("cpu.png"), "Registrar CPU % (1 s samples)", "elapsed s", "% of one core", cpuData);
     }
 
-    private static void png(Path file, String title, String x, String y, XYSeriesCollection data)
+    public static void png(Path file, String title, String x, String y, XYSeriesCollection data)
             throws IOException {
         JFreeChart chart = ChartFactory.createXYLineChart(title, x, y, data, PlotOrientation.VERTICAL, true, false,
                 false);
