@@ -549,10 +549,14 @@ public final class ChaosCommand implements Callable<Integer> {
         s.events.forEach(ev::add);
         ArrayNode md = r.putArray("missing");
         missingDetail.forEach(md::add);
+        ArrayNode causes = r.putArray("missing_causes");
+        causesOf(missingPes(missingDetail)).forEach(causes::add);
         if (missingMax > 0) {
             problems.add(String.format(Locale.ROOT, "%s: a serving registrar missed up to %d live PEs (%d samples, "
-                    + "longest %.1f s): %s", name, missingMax, badSamples, longestWindow,
-                    String.join("; ", missingDetail.subList(0, Math.min(5, missingDetail.size())))));
+                    + "longest %.1f s): %s; causes: %s", name, missingMax, badSamples, longestWindow,
+                    String.join("; ", missingDetail.subList(0, Math.min(5, missingDetail.size()))),
+                    String.join("; ", causesOf(missingPes(missingDetail)).subList(0,
+                            Math.min(5, missingPes(missingDetail).size())))));
         }
         if (pe.getOrDefault("failures", 0L) > 0) {
             problems.add(name + ": " + pe.get("failures") + " registrations of live pe-sims failed");
@@ -564,6 +568,50 @@ public final class ChaosCommand implements Callable<Integer> {
         if (!agreed) {
             problems.add(name + ": the registrars did not agree within " + settleSeconds + " s after the fault");
         }
+    }
+
+    private static final Pattern MISSED = Pattern.compile("\\[([0-9a-f, ]+)\\]");
+
+    /** The PE ids (hex) the missing-PE details name. */
+    private static List<String> missingPes(List<String> detail) {
+        List<String> ids = new ArrayList<>();
+        for (String d : detail) {
+            Matcher m = MISSED.matcher(d);
+            if (m.find()) {
+                for (String id : m.group(1).split(",\\s*")) {
+                    if (!id.isBlank() && !ids.contains(id.trim()) && ids.size() < 10) {
+                        ids.add(id.trim());
+                    }
+                }
+            }
+        }
+        return ids;
+    }
+
+    /**
+     * Why each of these PEs vanished, from the registrars' removal log ({@code -Dpoolkeeper.removals=DEBUG}): the
+     * writer's reason, or that no registrar removed it (then a replica missed it).
+     */
+    private List<String> causesOf(List<String> pes) throws IOException {
+        List<String> causes = new ArrayList<>();
+        List<Path> logs;
+        try (java.util.stream.Stream<Path> files = Files.list(out)) {
+            logs = files.filter(f -> f.getFileName().toString().matches("node\\d-\\d+\\.err")).sorted().toList();
+        }
+        for (String pe : pes) {
+            List<String> found = new ArrayList<>();
+            for (Path log : logs) {
+                for (String line : Files.readAllLines(log, StandardCharsets.ISO_8859_1)) {
+                    if (line.contains("PE " + pe + " of pool")) {
+                        int at = line.indexOf(" - PE ");
+                        found.add(line.substring(11, 23) + " " + (at < 0 ? line : line.substring(at + 3)));
+                    }
+                }
+            }
+            causes.add(pe + ": " + (found.isEmpty() ? "no registrar removed it (a replica missed it)"
+                    : String.join(" | ", found.subList(Math.max(0, found.size() - 3), found.size()))));
+        }
+        return causes;
     }
 
     private static final Pattern COUNTER = Pattern.compile("\\b(registrations|reregistrations|failures|failovers"
