@@ -228,10 +228,12 @@ public final class RegistrarServer {
         ActorRef<ClusterEvent.MemberEvent> listener = system.systemActorOf(
                 Behaviors.receive(ClusterEvent.MemberEvent.class)
                         .onMessage(ClusterEvent.MemberEvent.class, event -> {
-                            if (event.member().address().equals(selfAddress)
-                                    && (event instanceof ClusterEvent.MemberDowned
-                                    || event instanceof ClusterEvent.MemberRemoved)) {
-                                gate.stop("downed by the cluster");
+                            if (event.member().address().equals(selfAddress)) {
+                                if (event instanceof ClusterEvent.MemberDowned) {
+                                    gate.stop("downed by the cluster");
+                                } else if (event instanceof ClusterEvent.MemberRemoved) {
+                                    gate.stop("removed from the cluster");
+                                }
                             }
                             return Behaviors.same();
                         }).build(), "poolkeeper-down-watch", Props.empty());

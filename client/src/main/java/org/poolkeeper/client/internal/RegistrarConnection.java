@@ -11,6 +11,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -85,9 +86,22 @@ public final class RegistrarConnection {
         return open;
     }
 
-    /** Queues a message; false if the connection is closed or its send buffer is full. */
+    /**
+     * Queues a message; false if the connection is closed or its send buffer is full. A connection whose stream
+     * ended (the registrar reset it) counts as closed from then on, even before the stream's completion is seen.
+     */
     public boolean send(AsapMessage message) {
-        return open && queue.offer(message).isEnqueued();
+        if (!open) {
+            return false;
+        }
+        QueueOfferResult result = queue.offer(message);
+        if (result.isEnqueued()) {
+            return true;
+        }
+        if (!QueueOfferResult.dropped().equals(result)) {
+            open = false;
+        }
+        return false;
     }
 
     /** Closes the connection (after what is queued has been sent). */

@@ -468,7 +468,7 @@ public final class ChaosCommand implements Callable<Integer> {
         awaitNoPes(60); // the last scenario's PEs are gone (their pe-sims were stopped)
         List<Process> sims = startPeSims(name);
         Scenario s = new Scenario(name);
-        Set<Integer> expected = awaitExpected(total, 90);
+        Set<Integer> expected = awaitExpected(name, total, 150);
         Process puSim = startPuSim(name);
         Thread.sleep(6000); // the pu-sim's first progress line, the baseline
         for (ReadProbe p : readProbes) {
@@ -608,8 +608,9 @@ public final class ChaosCommand implements Callable<Integer> {
                     }
                 }
             }
+            java.util.Collections.sort(found); // by time of day: the first removal is the cause
             causes.add(pe + ": " + (found.isEmpty() ? "no registrar removed it (a replica missed it)"
-                    : String.join(" | ", found.subList(Math.max(0, found.size() - 3), found.size()))));
+                    : String.join(" | ", found.subList(0, Math.min(3, found.size())))));
         }
         return causes;
     }
@@ -691,6 +692,9 @@ public final class ChaosCommand implements Callable<Integer> {
     private void restarts(Scenario s) throws Exception {
         for (int c = 0; c < cycles; c++) {
             long cycleStart = System.nanoTime();
+            for (int i = 0; i < 3; i++) {
+                awaitMember(s, i, 60); // one fault at a time: the last victim is back before the next dies
+            }
             int victim = random.nextInt(3);
             killAndMeasure(s, victim);
             long left = TimeUnit.SECONDS.toMillis(cycleSeconds) - (System.nanoTime() - cycleStart) / 1_000_000;
@@ -803,16 +807,29 @@ public final class ChaosCommand implements Callable<Integer> {
                 + "they were stopped");
     }
 
-    /** Waits until every registrar lists {@code total} pe-sim PEs, all the same; those are the expected PEs. */
-    private Set<Integer> awaitExpected(int total, int seconds) throws Exception {
+    /**
+     * Waits until every registrar lists {@code total} pe-sim PEs, all the same, and no pe-sim registration failed
+     * for longer than a registration life: those are the expected PEs. (A first registration that timed out at the
+     * pe-sim may still have been applied; the pe-sim then registers a new PE, and the orphan stays listed until
+     * its life ends. It must not be taken for a live PE.)
+     */
+    private Set<Integer> awaitExpected(String name, int total, int seconds) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        long lastFailures = -1;
+        long failuresChanged = System.nanoTime();
         Set<Integer> seen = Set.of();
         int rounds = 0;
         while (System.nanoTime() < deadline) {
             Set<Integer> a = readProbes[0].lastListing();
             Set<Integer> b = readProbes[1].lastListing();
             Set<Integer> c = readProbes[2].lastListing();
-            if (a != null && a.size() == total && a.equals(b) && a.equals(c)) {
+            long failures = progress(name).getOrDefault("failures", 0L);
+            if (failures != lastFailures) {
+                lastFailures = failures;
+                failuresChanged = System.nanoTime();
+            }
+            boolean orphansGone = failures == 0 || System.nanoTime() - failuresChanged > TimeUnit.SECONDS.toNanos(32);
+            if (a != null && a.size() == total && a.equals(b) && a.equals(c) && orphansGone) {
                 return a;
             }
             seen = a == null ? Set.of() : a;
