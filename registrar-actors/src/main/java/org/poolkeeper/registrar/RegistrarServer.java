@@ -192,8 +192,11 @@ public final class RegistrarServer {
         return replicating.thenCompose(done -> ready).thenComposeAsync(done -> {
             AtomicReference<PoolSharding> sharding = new AtomicReference<>();
             ShardWriter.Context writers = new ShardWriter.Context(self, replica, deltas, clock,
-                    membership::liveRegistrars, hosted, shard -> sharding.get().tell(shard,
-                    new ShardWriter.Wake(0, null)), (writer, shard, pulled) -> inboxRef.get().tell(
+                    membership::liveRegistrars, hosted, shard -> {
+                        if (!membership.shuttingDown()) { // a node on its way out hands off; no new home to wake
+                            sharding.get().tell(shard, new ShardWriter.Wake(0, null));
+                        }
+                    }, (writer, shard, pulled) -> inboxRef.get().tell(
                             new Inbox.PullShards(writer, java.util.Set.of(shard), pulled)),
                     settings.maxBadPeReports(), clusterSettings.takeoverGrace());
             sharding.set(PoolSharding.init(system, settings.numberOfShards(), writers, homes,

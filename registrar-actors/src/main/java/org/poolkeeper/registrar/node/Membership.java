@@ -122,6 +122,14 @@ public final class Membership {
         return ids;
     }
 
+    /** Whether this node is on its way out: shutting down, or no longer Up (leaving, exiting, downed). */
+    public boolean shuttingDown() {
+        return org.apache.pekko.actor.CoordinatedShutdown.get(system).getShutdownReason().isPresent()
+                || cluster.selfMember().status() != MemberStatus.up()
+                && cluster.selfMember().status() != MemberStatus.joining()
+                && cluster.selfMember().status() != MemberStatus.weaklyUp();
+    }
+
     /** The number of members that are Up. */
     public int upMembers() {
         int n = 0;

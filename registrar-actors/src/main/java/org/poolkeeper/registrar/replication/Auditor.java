@@ -292,6 +292,9 @@ public final class Auditor extends AbstractBehavior<Auditor.Command> {
     }
 
     private void findOrphans() {
+        if (membership.shuttingDown()) {
+            return; // its own writers stop as it leaves: they are not orphans to wake
+        }
         long now = System.nanoTime();
         Set<Integer> announcedNow = new HashSet<>();
         Set<Integer> peers = new HashSet<>();
@@ -337,6 +340,9 @@ public final class Auditor extends AbstractBehavior<Auditor.Command> {
     }
 
     private Behavior<Command> onRetryWakes() {
+        if (membership.shuttingDown()) {
+            return this; // a node on its way out hands its shards off; a wake would only fight that
+        }
         long now = System.nanoTime();
         List<Integer> givenUp = new ArrayList<>();
         wakes.forEach((shard, pending) -> {
