@@ -129,7 +129,7 @@ public final class PoolSharding implements Auditor.ShardWaker {
 
     /** Sends a command to the writer of {@code shard}. */
     public void tell(int shard, ShardWriter.Command command) {
-        Address home = hosted.contains(shard) ? null : homes.homeOf(shard);
+        Address home = relayTo(shard);
         if (home != null) {
             relay.tell(new Relay.Forward(home, shard, command));
         } else {
@@ -137,10 +137,15 @@ public final class PoolSharding implements Auditor.ShardWaker {
         }
     }
 
+    /** The node whose relay takes commands for {@code shard}, or null: the region delivers them. */
+    private Address relayTo(int shard) {
+        return hosted.contains(shard) ? null : homes.homeOf(shard);
+    }
+
     /** Where a command about {@code handle} goes now (for diagnostics): "region" or "relay to ADDRESS". */
     public String routeOf(PoolHandle handle) {
         int shard = Shards.of(handle, numberOfShards);
-        Address home = hosted.contains(shard) ? null : homes.homeOf(shard);
+        Address home = relayTo(shard);
         return home == null ? (hosted.contains(shard) ? "region (hosted here)" : "region") : "relay to " + home;
     }
 

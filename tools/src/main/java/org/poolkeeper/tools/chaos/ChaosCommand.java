@@ -242,17 +242,7 @@ public final class ChaosCommand implements Callable<Integer> {
      */
     private void soak() throws Exception {
         say("soak: %d minutes, a fault every %d s, samples every 10 s", soakMinutes, faultEvery);
-        List<Process> sims = new ArrayList<>();
-        for (int j = 0; j < 3; j++) {
-            List<String> order = new ArrayList<>();
-            for (int k = 0; k < 3; k++) {
-                order.add(nodes[(j + k) % 3].asapAddress());
-            }
-            sims.add(startClient("soak-pe-sim" + (j + 1), List.of(root.resolve("deploy/bin/pe-sim").toString(),
-                    "--registrars", String.join(",", order), "--pools", "" + pools, "--pes-per-pool",
-                    "" + pesPerPool, "--pool-prefix", "chaos-", "--rereg-interval", "2000..5000", "--life", "30000",
-                    "--churn", "5", "--duration", "" + (soakMinutes * 60 + 120), "--seed", "" + (seed * 7 + j))));
-        }
+        List<Process> sims = startPeSims("soak", soakMinutes * 60 + 120, 5, 0);
         sims.add(startPuSim("soak"));
         List<Sample> samples = new ArrayList<>();
         long start = System.nanoTime();
@@ -271,7 +261,7 @@ public final class ChaosCommand implements Callable<Integer> {
                         JsonNode st = n.status();
                         long pid = n.pid();
                         samples.add(new Sample(minutes, n.index, pid, st.path("heap_after_gc_bytes").asLong(),
-                                rssKb(pid), st.path("threads").asInt(), fds(pid)));
+                                org.poolkeeper.tools.testbed.Monitor.rssKb(pid), st.path("threads").asInt(), fds(pid)));
                     }
                 }
                 if (samples.size() % 18 == 0) {
@@ -397,19 +387,6 @@ public final class ChaosCommand implements Callable<Integer> {
             den += (x[i] - mx) * (x[i] - mx);
         }
         return den == 0 ? 0 : num / den;
-    }
-
-    private static long rssKb(long pid) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
     }
 
     private static int fds(long pid) {
@@ -913,7 +890,11 @@ public final class ChaosCommand implements Callable<Integer> {
     }
 
     private List<Process> startPeSims(String name) throws IOException {
-        long seconds = 3600;
+        return startPeSims(name, 3600, 0, rows.size() * 3);
+    }
+
+    /** Three pe-sims on the same pools, pe-sim j preferring registrar j (then the next ones). */
+    private List<Process> startPeSims(String name, long seconds, int churn, long seedOffset) throws IOException {
         List<Process> sims = new ArrayList<>();
         for (int j = 0; j < 3; j++) {
             List<String> order = new ArrayList<>();
@@ -922,8 +903,8 @@ public final class ChaosCommand implements Callable<Integer> {
             }
             sims.add(startClient(name + "-pe-sim" + (j + 1), List.of(root.resolve("deploy/bin/pe-sim").toString(),
                     "--registrars", String.join(",", order), "--pools", "" + pools, "--pes-per-pool", "" + pesPerPool,
-                    "--pool-prefix", "chaos-", "--rereg-interval", "2000..5000", "--life", "30000", "--duration",
-                    "" + seconds, "--seed", "" + (seed * 7 + j + rows.size() * 3))));
+                    "--pool-prefix", "chaos-", "--rereg-interval", "2000..5000", "--life", "30000", "--churn",
+                    "" + churn, "--duration", "" + seconds, "--seed", "" + (seed * 7 + j + seedOffset))));
         }
         return sims;
     }

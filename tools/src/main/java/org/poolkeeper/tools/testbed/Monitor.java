@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * /proc/PID/status, the status file's replication counters) and prints one progress line every 5 s with the
  * simulators' registration and resolution rates (from their cumulative stderr progress lines and final JSON).
  */
-final class Monitor implements Runnable {
+public final class Monitor implements Runnable {
 
     /** One 1-second sample. */
     record Sample(double t, double regPerS, double resPerS, double cpuPrimary, double cpuBackup, long rssPrimaryKb,
@@ -191,7 +191,8 @@ final class Monitor implements Runnable {
         }
     }
 
-    static long rssKb(long pid) {
+    /** The resident set size of a process, in kB, or -1 if it is gone. */
+    public static long rssKb(long pid) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
                 if (line.startsWith("VmRSS:")) {
