@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Terminated;
@@ -117,6 +118,9 @@ final class PeSimulator extends AbstractBehavior<PeSimulator.Command> {
                 .address(new InetSocketAddress("127.0.0.1", 1024 + index % 60_000))
                 .registrationLife(Duration.ofMillis(options.lifeMs()))
                 .autoReregister(false)
+                // one identifier for the PE's whole life: a retry after a registration that timed out here but
+                // was applied at the registrar re-registers that PE instead of leaving it behind as an orphan
+                .peId(randomPeId())
                 .build();
         long min = options.reregMinMs();
         long interval = min + (options.reregMaxMs() > min ? peRandom.nextLong(options.reregMaxMs() - min + 1) : 0);
@@ -126,6 +130,15 @@ final class PeSimulator extends AbstractBehavior<PeSimulator.Command> {
                 spec, Duration.ofMillis(interval), crashAfter, stats), "pe-" + index);
         getContext().watch(pe);
         live.add(pe);
+    }
+
+    /** A random non-zero PE id, unseeded: simulators started with the same seed must not share PE ids. */
+    private static int randomPeId() {
+        int id = 0;
+        while (id == 0) {
+            id = ThreadLocalRandom.current().nextInt();
+        }
+        return id;
     }
 
     private void leaveRandomPe() {

@@ -766,6 +766,9 @@ public final class ChaosCommand implements Callable<Integer> {
         return false;
     }
 
+    /** How long a registrar lists a PE whose client ignores its keep-alives: interval + timeout (defaults), + 2 s. */
+    private static final long UNACKNOWLEDGED_PE_LIFE_NANOS = TimeUnit.SECONDS.toNanos(12);
+
     /** Waits until no registrar lists a pe-sim PE. */
     private void awaitNoPes(int seconds) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
@@ -785,16 +788,19 @@ public final class ChaosCommand implements Callable<Integer> {
     }
 
     /**
-     * Waits until every registrar lists {@code total} pe-sim PEs, all the same, and no pe-sim registration failed
-     * for longer than a registration life: those are the expected PEs. (A first registration that timed out at the
-     * pe-sim may still have been applied; the pe-sim then registers a new PE, and the orphan stays listed until
-     * its life ends. It must not be taken for a live PE.)
+     * Waits until every registrar lists {@code total} pe-sim PEs, all the same set for longer than an unacknowledged
+     * PE stays listed (keep-alive interval and timeout), and no pe-sim registration failed for longer than a
+     * registration life: those are the expected PEs. A PE a client does not hold (a registration applied after the
+     * client gave up on it) is removed by its keep-alive within that time; it must not be taken for a live PE. The
+     * pe-sims' failure counter alone cannot tell: it is printed every 5 s, after the listing may have been taken.
      */
     private Set<Integer> awaitExpected(String name, int total, int seconds) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         long lastFailures = -1;
         long failuresChanged = System.nanoTime();
         Set<Integer> seen = Set.of();
+        Set<Integer> stable = null;
+        long stableSince = System.nanoTime();
         int rounds = 0;
         while (System.nanoTime() < deadline) {
             Set<Integer> a = readProbes[0].lastListing();
@@ -806,7 +812,11 @@ public final class ChaosCommand implements Callable<Integer> {
                 failuresChanged = System.nanoTime();
             }
             boolean orphansGone = failures == 0 || System.nanoTime() - failuresChanged > TimeUnit.SECONDS.toNanos(32);
-            if (a != null && a.size() == total && a.equals(b) && a.equals(c) && orphansGone) {
+            boolean agreed = a != null && a.size() == total && a.equals(b) && a.equals(c);
+            if (!agreed || !a.equals(stable)) {
+                stable = agreed ? a : null;
+                stableSince = System.nanoTime();
+            } else if (orphansGone && System.nanoTime() - stableSince >= UNACKNOWLEDGED_PE_LIFE_NANOS) {
                 return a;
             }
             seen = a == null ? Set.of() : a;
