@@ -2,6 +2,11 @@ package org.poolkeeper.client;
 
 import com.google.protobuf.ByteString;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -35,11 +40,21 @@ public final class PoolElementClient implements AutoCloseable {
     private final ActorSystem<?> system;
     private final ActorSystem<?> ownedSystem;
     private final RegistrarSession session;
-    private final Map<Long, PoolElementRegistration> registrations = new ConcurrentHashMap<>();
+    private final Map<Key, PoolElementRegistration> registrations = new ConcurrentHashMap<>();
+    /**
+     * This client's secret key: each PE's owner secret is derived from it, its pool handle and PE id, so that a PE
+     * registered again by this client (a retry, a fail-over to another registrar) proves it owns the PE.
+     */
+    private final byte[] ownerKey = new byte[32];
+
+    /** A registration's identity: its pool handle and PE id. */
+    private record Key(String poolHandle, int peId) {
+    }
 
     private PoolElementClient(ActorSystem<?> system, ActorSystem<?> ownedSystem, ClientSettings settings) {
         this.system = system;
         this.ownedSystem = ownedSystem;
+        new SecureRandom().nextBytes(ownerKey);
         this.session = new RegistrarSession(system, settings, new RegistrarSession.Listener() {
             @Override
             public void onConnected(RegistrarAddress registrar) {
@@ -64,8 +79,21 @@ public final class PoolElementClient implements AutoCloseable {
         return new PoolElementClient(system, null, settings);
     }
 
-    private static long key(String poolHandle, int peId) {
-        return ((long) poolHandle.hashCode() << 32) ^ Integer.toUnsignedLong(peId);
+    private static Key key(String poolHandle, int peId) {
+        return new Key(poolHandle, peId);
+    }
+
+    /** The owner secret of a PE of this client: SHA-256 of the client's key, the pool handle and the PE id. */
+    ByteString ownerSecret(String poolHandle, int peId) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            digest.update(ownerKey);
+            digest.update(poolHandle.getBytes(StandardCharsets.UTF_8));
+            digest.update(ByteBuffer.allocate(4).putInt(peId).array());
+            return ByteString.copyFrom(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
     }
 
     /**
@@ -77,7 +105,8 @@ public final class PoolElementClient implements AutoCloseable {
         while (peId == 0) {
             peId = ThreadLocalRandom.current().nextInt();
         }
-        PoolElementRegistration registration = new PoolElementRegistration(this, spec, peId);
+        PoolElementRegistration registration = new PoolElementRegistration(this, spec, peId,
+                ownerSecret(spec.poolHandle(), peId));
         return send(registration, false).thenApply(ok -> {
             registrations.put(key(spec.poolHandle(), registration.peId()), registration);
             if (spec.autoReregister()) {
@@ -112,7 +141,8 @@ public final class PoolElementClient implements AutoCloseable {
                         .setPriority(spec.priority())
                         .setLoadDegradation(spec.loadDegradation()))
                 .addAllAddresses(addresses(spec.addresses()))
-                .setRegistrationLifeMs((int) spec.registrationLife().toMillis())).build())
+                .setRegistrationLifeMs((int) spec.registrationLife().toMillis())
+                .setOwnerSecret(registration.ownerSecret())).build())
                 .thenApply(response -> {
                     ErrorCause cause = response.hasError() ? response.getError().getCause()
                             : response.getRegistrationResponse().getCause();
@@ -161,7 +191,8 @@ public final class PoolElementClient implements AutoCloseable {
         return session.request(id -> AsapMessage.newBuilder().setDeregistration(Deregistration.newBuilder()
                 .setRequestId(id)
                 .setPoolHandle(ByteString.copyFromUtf8(registration.poolHandle()))
-                .setPeId(registration.peId())).build()).thenApply(response -> null);
+                .setPeId(registration.peId())
+                .setOwnerSecret(registration.ownerSecret())).build()).thenApply(response -> null);
     }
 
     void abandon(PoolElementRegistration registration) {

@@ -1,5 +1,6 @@
 package org.poolkeeper.client;
 
+import com.google.protobuf.ByteString;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.Cancellable;
@@ -12,14 +13,22 @@ public final class PoolElementRegistration {
     private final PoolElementClient client;
     private final PoolElementSpec spec;
     private final int peId;
+    private final ByteString ownerSecret;
     private final AtomicLong reregistrations = new AtomicLong();
     volatile boolean active = true;
     volatile Cancellable timer;
 
-    PoolElementRegistration(PoolElementClient client, PoolElementSpec spec, int peId) {
+    PoolElementRegistration(PoolElementClient client, PoolElementSpec spec, int peId,
+                            ByteString ownerSecret) {
         this.client = client;
         this.spec = spec;
         this.peId = peId;
+        this.ownerSecret = ownerSecret;
+    }
+
+    /** What proves to any registrar that this client owns the PE (sent with every (re-)registration). */
+    ByteString ownerSecret() {
+        return ownerSecret;
     }
 
     public int peId() {

@@ -89,11 +89,18 @@ public final class Handlespace {
      */
     public Status register(PoolHandle handle, int peId, PolicyInfo info, AddressBlock addresses, int lifeMs,
                            int homeRegistrarId, long now) {
+        return register(handle, peId, info, addresses, lifeMs, homeRegistrarId, now, 0, 0, true);
+    }
+
+    /** {@link #register}, by a requester that may not own the PE: see {@link Pool#register(int, PolicyInfo,
+     * AddressBlock, int, int, long, long, long, boolean)}. */
+    public Status register(PoolHandle handle, int peId, PolicyInfo info, AddressBlock addresses, int lifeMs,
+                           int homeRegistrarId, long now, long ownerHi, long ownerLo, boolean holder) {
         if (handle.length() > config.maxPoolHandleLength()) {
             return Status.INVALID_VALUES;
         }
         Pool pool = poolForRegistration(handle);
-        Status status = pool.register(peId, info, addresses, lifeMs, homeRegistrarId, now);
+        Status status = pool.register(peId, info, addresses, lifeMs, homeRegistrarId, now, ownerHi, ownerLo, holder);
         keepIfUsed(pool);
         return status;
     }
@@ -110,12 +117,13 @@ public final class Handlespace {
     }
 
     /** See {@link Pool#reportUnreachable}; {@link Status#UNKNOWN_POOL_HANDLE} for an unknown handle. */
-    public Status reportUnreachable(PoolHandle handle, int peId, int maxReports) {
+    public Status reportUnreachable(PoolHandle handle, int peId, long reporter, long now, long windowMicros,
+                                    int maxReports) {
         Pool pool = pools.get(handle);
         if (pool == null) {
             return Status.UNKNOWN_POOL_HANDLE;
         }
-        Status status = pool.reportUnreachable(peId, maxReports);
+        Status status = pool.reportUnreachable(peId, reporter, now, windowMicros, maxReports);
         keepIfUsed(pool);
         return status;
     }

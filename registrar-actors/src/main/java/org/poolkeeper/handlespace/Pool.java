@@ -97,11 +97,26 @@ public final class Pool {
      *
      * @return {@link Status#ADDED}, {@link Status#UPDATED}, or the reason for refusal:
      *     {@link Status#INVALID_VALUES} (id 0, life outside 1..max, weight 0 for a weighted policy),
+     *     {@link Status#REJECTED} (not the PE's holder nor its owner, see the overload with the owner hash),
      *     {@link Status#INCONSISTENT_POOLING_POLICY}, {@link Status#NON_UNIQUE_PE_IDENTIFIER} (the id is held
      *     by a PE with no address in common), {@link Status#LACK_OF_RESOURCES} (pool full, reject mode)
      */
     public Status register(int peId, PolicyInfo info, AddressBlock addresses, int lifeMs, int homeRegistrarId,
                            long now) {
+        return register(peId, info, addresses, lifeMs, homeRegistrarId, now, 0, 0, true);
+    }
+
+    /**
+     * {@link #register(int, PolicyInfo, AddressBlock, int, int, long)} by a requester that may or may not own the PE.
+     * A new PE gets the owner hash given. An existing PE may be changed only by its holder (the session that holds
+     * it, as the caller knows) or by a requester presenting the PE's owner hash; anyone else gets
+     * {@link Status#REJECTED} and changes nothing. A holder presenting a hash gives the PE that hash.
+     *
+     * @param ownerHi the first 64 bits of the requester's owner hash (0 and 0: none)
+     * @param holder  whether the requester holds the PE (registered it last through the same session)
+     */
+    public Status register(int peId, PolicyInfo info, AddressBlock addresses, int lifeMs, int homeRegistrarId,
+                           long now, long ownerHi, long ownerLo, boolean holder) {
         Objects.requireNonNull(info, "info");
         Objects.requireNonNull(addresses, "addresses");
         lastEvicted = null;
@@ -127,6 +142,8 @@ public final class Pool {
                 setPolicy(type);
             }
             e = new PoolElement(peId);
+            e.ownerHi = ownerHi;
+            e.ownerLo = ownerLo;
             e.homeRegistrarId = homeRegistrarId;
             e.registeredAt = now;
             e.seq = nextSeq++;
@@ -136,19 +153,27 @@ public final class Pool {
             addElement(e);
             return Status.ADDED;
         }
+        byte[] newAddresses = addresses.encoded();
+        boolean newAddressBlock = e.addresses != newAddresses && !Arrays.equals(e.addresses, newAddresses);
+        if (newAddressBlock && !AddressBlock.sharesAddress(e.addresses, newAddresses)) {
+            return Status.NON_UNIQUE_PE_IDENTIFIER; // another PE that happens to have drawn the same id
+        }
+        if (!holder && !e.ownedBy(ownerHi, ownerLo)) {
+            return Status.REJECTED; // claims to be this PE, and cannot prove it
+        }
         boolean policyChange = type != policy;
         if (policyChange && index.size() > 1) {
             return Status.INCONSISTENT_POOLING_POLICY;
         }
-        byte[] newAddresses = addresses.encoded();
-        if (e.addresses != newAddresses && !Arrays.equals(e.addresses, newAddresses)) {
-            if (!AddressBlock.sharesAddress(e.addresses, newAddresses)) {
-                return Status.NON_UNIQUE_PE_IDENTIFIER;
-            }
+        if (newAddressBlock) {
             e.addresses = newAddresses;
         }
         if (e.homeRegistrarId != homeRegistrarId) {
             changeHome(e, homeRegistrarId);
+        }
+        if ((ownerHi | ownerLo) != 0) {
+            e.ownerHi = ownerHi;
+            e.ownerLo = ownerLo;
         }
         long oldOwnWeight = tree.ownWeight(e);
         applyRegistration(e, info, lifeMs, now);
@@ -171,6 +196,7 @@ public final class Pool {
         e.loadDegradation = info.loadDegradation();
         e.lifeMs = lifeMs;
         e.lastReregisteredAt = now;
+        e.reports = null; // a registration is news from the PE itself: earlier reports no longer count
         e.deadline = now + lifeMs * 1000L;
         if (Integer.compareUnsigned(e.roundCounter, e.weight) >= 0) {
             e.roundCounter = 0;
@@ -256,20 +282,54 @@ public final class Pool {
     }
 
     /**
-     * Counts a report that a PU could not reach the PE; the report that reaches {@code maxReports} removes it.
+     * Counts a report that a PU could not reach the PE. Each reporter counts once: the report that makes
+     * {@code maxReports} distinct reporters within the window (since the PE's last registration) removes it.
      *
+     * @param reporter      who reports (e.g. the reporting connection), any value but equal for one reporter
+     * @param now           the caller's clock, microseconds
+     * @param windowMicros  how long a report counts
      * @return {@link Status#REPORTED}, {@link Status#REMOVED} or {@link Status#UNKNOWN_POOL_ELEMENT}
      */
-    public Status reportUnreachable(int peId, int maxReports) {
-        PoolElement e = index.get(peId);
-        if (e == null) {
+    public Status reportUnreachable(int peId, long reporter, long now, long windowMicros, int maxReports) {
+        int reporters = recordReport(peId, reporter, now, windowMicros);
+        if (reporters < 0) {
             return Status.UNKNOWN_POOL_ELEMENT;
         }
-        if (++e.unreachableReports >= maxReports) {
-            removeElement(e);
+        if (reporters >= maxReports) {
+            removeElement(index.get(peId));
             return Status.REMOVED;
         }
         return Status.REPORTED;
+    }
+
+    /**
+     * Records an unreachability report without acting on it.
+     *
+     * @return how many distinct reporters reported the PE within the window, this one included; -1 for an unknown PE
+     */
+    public int recordReport(int peId, long reporter, long now, long windowMicros) {
+        PoolElement e = index.get(peId);
+        if (e == null) {
+            return -1;
+        }
+        long[] old = e.reports;
+        int n = old == null ? 0 : old.length / 2;
+        long[] kept = new long[2 * (n + 1)];
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            long who = old[2 * i];
+            long at = old[2 * i + 1];
+            if (who != reporter && now - at < windowMicros) {
+                kept[2 * k] = who;
+                kept[2 * k + 1] = at;
+                k++;
+            }
+        }
+        kept[2 * k] = reporter;
+        kept[2 * k + 1] = now;
+        k++;
+        e.reports = k == n + 1 ? kept : Arrays.copyOf(kept, 2 * k);
+        return k;
     }
 
     /**
@@ -530,7 +590,9 @@ public final class Pool {
         e.lastSelectedAt = s.lastSelectedAt();
         e.deadline = s.deadline();
         e.seq = s.selectionSequence();
-        e.unreachableReports = s.unreachableReports();
+        e.reports = null; // who reported is the writer's: a copy starts without reporters
+        e.ownerHi = s.ownerHashHi();
+        e.ownerLo = s.ownerHashLo();
         e.roundCounter = s.roundCounter();
         e.key = sortKey(e) + (policy == PolicyType.LEAST_USED_DEGRADATION ? s.accumulatedDegradation() : 0);
     }

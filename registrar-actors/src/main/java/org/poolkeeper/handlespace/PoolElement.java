@@ -20,7 +20,11 @@ public final class PoolElement {
     int loadDegradation;
     int lifeMs;
     int homeRegistrarId;
-    int unreachableReports;
+    /** Who reported the PE unreachable since its last registration: reporter ids and report times, or null. */
+    long[] reports;
+    /** The owner hash (first 128 bits of SHA-256 of the owner secret); 0 and 0 for none. */
+    long ownerHi;
+    long ownerLo;
     /** Weighted round robin: selections in the current round. */
     int roundCounter;
     long registeredAt;
@@ -96,8 +100,27 @@ public final class PoolElement {
         return homeRegistrarId;
     }
 
+    /** How many distinct reporters reported the PE unreachable since its last registration (window not applied). */
     public int unreachableReports() {
-        return unreachableReports;
+        return reports == null ? 0 : reports.length / 2;
+    }
+
+    /** Whether the PE was registered with an owner secret. */
+    public boolean hasOwner() {
+        return (ownerHi | ownerLo) != 0;
+    }
+
+    /** Whether {@code hi, lo} is this PE's owner hash (never true for a PE without one). */
+    public boolean ownedBy(long hi, long lo) {
+        return hasOwner() && ownerHi == hi && ownerLo == lo;
+    }
+
+    public long ownerHashHi() {
+        return ownerHi;
+    }
+
+    public long ownerHashLo() {
+        return ownerLo;
     }
 
     /** When the PE first registered (caller's clock, microseconds). */
@@ -146,7 +169,8 @@ public final class PoolElement {
     public ElementSnapshot snapshot() {
         return new ElementSnapshot(id, new PolicyInfo(pool.policy(), load, weight, priority, loadDegradation),
                 AddressBlock.wrap(addresses), lifeMs, homeRegistrarId, registeredAt, lastReregisteredAt,
-                lastSelectedAt, deadline, seq, unreachableReports, accumulatedDegradation(), roundCounter);
+                lastSelectedAt, deadline, seq, unreachableReports(), accumulatedDegradation(), roundCounter, ownerHi,
+                ownerLo);
     }
 
     /** Whether this PE is exactly what {@code s} describes (every attribute, timer and selection state). */
@@ -158,7 +182,7 @@ public final class PoolElement {
                 && homeRegistrarId == s.homeRegistrarId() && registeredAt == s.registeredAt()
                 && lastReregisteredAt == s.lastReregisteredAt() && lastSelectedAt == s.lastSelectedAt()
                 && deadline == s.deadline() && seq == s.selectionSequence()
-                && unreachableReports == s.unreachableReports()
+                && ownerHi == s.ownerHashHi() && ownerLo == s.ownerHashLo()
                 && accumulatedDegradation() == s.accumulatedDegradation() && roundCounter == s.roundCounter()
                 && java.util.Arrays.equals(addresses, s.addresses().encoded());
     }

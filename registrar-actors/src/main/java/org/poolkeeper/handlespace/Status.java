@@ -24,7 +24,9 @@ public enum Status {
     /** No pool has this handle. */
     UNKNOWN_POOL_HANDLE,
     /** The pool has no PE with this identifier. */
-    UNKNOWN_POOL_ELEMENT;
+    UNKNOWN_POOL_ELEMENT,
+    /** The requester does not own the PE: not its holder, and no matching owner secret. */
+    REJECTED;
 
     /** True for the outcomes that changed or inspected the handlespace as asked. */
     public boolean isSuccess() {

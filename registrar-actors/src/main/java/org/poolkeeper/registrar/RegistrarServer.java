@@ -35,6 +35,7 @@ import org.poolkeeper.registrar.endpoint.AsapEndpoint;
 import org.poolkeeper.registrar.endpoint.ServingGate;
 import org.poolkeeper.registrar.node.BadInputLog;
 import org.poolkeeper.registrar.node.ClusterSettings;
+import org.poolkeeper.registrar.node.Limit;
 import org.poolkeeper.registrar.node.Membership;
 import org.poolkeeper.registrar.node.MicrosClock;
 import org.poolkeeper.registrar.node.RegistrarSettings;
@@ -198,7 +199,10 @@ public final class RegistrarServer {
                         }
                     }, (writer, shard, pulled) -> inboxRef.get().tell(
                             new Inbox.PullShards(writer, java.util.Set.of(shard), pulled)),
-                    settings.maxBadPeReports(), clusterSettings.takeoverGrace());
+                    settings.maxBadPeReports(), clusterSettings.takeoverGrace(),
+                    new ShardWriter.WriterLimits(new Limit("max-pools", settings.limits().maxPools()),
+                            new Limit("max-pool-elements", settings.limits().maxPoolElements()), replica),
+                    settings.limits().reportWindow(), badInput);
             sharding.set(PoolSharding.init(system, settings.numberOfShards(), writers, homes,
                     membership, badInput));
             auditorRef.get().tell(new Auditor.RegionReady(sharding.get()));

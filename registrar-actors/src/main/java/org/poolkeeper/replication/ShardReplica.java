@@ -351,12 +351,23 @@ public final class ShardReplica {
      */
     public Status register(PoolHandle handle, int peId, PolicyInfo info, AddressBlock addresses, int lifeMs,
                            int homeRegistrarId, long now, Consumer<Delta> out) {
+        return register(handle, peId, info, addresses, lifeMs, homeRegistrarId, now, 0, 0, true, out);
+    }
+
+    /**
+     * {@link #register}, by a requester that may not own the PE (see {@link Pool#register(int, PolicyInfo,
+     * AddressBlock, int, int, long, long, long, boolean)}): {@link Status#REJECTED} changes nothing.
+     */
+    public Status register(PoolHandle handle, int peId, PolicyInfo info, AddressBlock addresses, int lifeMs,
+                           int homeRegistrarId, long now, long ownerHi, long ownerLo, boolean holder,
+                           Consumer<Delta> out) {
         requireWriting(handle);
         PoolOrder before = orders.get(handle);
         Pool pool = handlespace.pool(handle);
         long checksumBefore = pool == null ? 0 : pool.checksum();
         int sizeBefore = pool == null ? 0 : pool.size();
-        Status status = handlespace.register(handle, peId, info, addresses, lifeMs, homeRegistrarId, now);
+        Status status = handlespace.register(handle, peId, info, addresses, lifeMs, homeRegistrarId, now, ownerHi,
+                ownerLo, holder);
         pool = handlespace.pool(handle);
         if (pool == null) {
             return status; // refused into a pool that does not exist
@@ -402,13 +413,14 @@ public final class ShardReplica {
     }
 
     /**
-     * Counts an unreachability report ({@link Pool#reportUnreachable}); the report that reaches
-     * {@code maxReports} removes the PE.
+     * Removes a PE on the request of a client that may not own it: only its holder, or a requester presenting its
+     * owner hash, may.
      *
-     * @return {@link Status#REPORTED}, {@link Status#REMOVED}, {@link Status#UNKNOWN_POOL_HANDLE} or
+     * @return {@link Status#REMOVED}, {@link Status#REJECTED}, {@link Status#UNKNOWN_POOL_HANDLE} or
      *     {@link Status#UNKNOWN_POOL_ELEMENT}
      */
-    public Status reportUnreachable(PoolHandle handle, int peId, int maxReports, Consumer<Delta> out) {
+    public Status deregister(PoolHandle handle, int peId, long ownerHi, long ownerLo, boolean holder,
+                             Consumer<Delta> out) {
         requireWriting(handle);
         Pool pool = handlespace.pool(handle);
         if (pool == null) {
@@ -418,11 +430,36 @@ public final class ShardReplica {
         if (e == null) {
             return Status.UNKNOWN_POOL_ELEMENT;
         }
-        if (e.unreachableReports() + 1 >= maxReports) {
+        if (!holder && !e.ownedBy(ownerHi, ownerLo)) {
+            return Status.REJECTED;
+        }
+        removeWritten(handle, pool, peId, Delta.Reason.DEREGISTRATION, out);
+        return Status.REMOVED;
+    }
+
+    /**
+     * Counts an unreachability report ({@link Pool#recordReport}): each reporter once within the window since the
+     * PE's last registration; the report that makes {@code maxReports} distinct reporters removes the PE.
+     *
+     * @param reporter who reports (the reporting connection); equal values count once
+     * @return {@link Status#REPORTED}, {@link Status#REMOVED}, {@link Status#UNKNOWN_POOL_HANDLE} or
+     *     {@link Status#UNKNOWN_POOL_ELEMENT}
+     */
+    public Status reportUnreachable(PoolHandle handle, int peId, long reporter, long now, long windowMicros,
+                                    int maxReports, Consumer<Delta> out) {
+        requireWriting(handle);
+        Pool pool = handlespace.pool(handle);
+        if (pool == null) {
+            return Status.UNKNOWN_POOL_HANDLE;
+        }
+        int reporters = pool.recordReport(peId, reporter, now, windowMicros);
+        if (reporters < 0) {
+            return Status.UNKNOWN_POOL_ELEMENT;
+        }
+        if (reporters >= maxReports) {
             removeWritten(handle, pool, peId, Delta.Reason.UNREACHABLE, out);
             return Status.REMOVED;
         }
-        handlespace.reportUnreachable(handle, peId, maxReports);
         changes++;
         return Status.REPORTED;
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -112,16 +113,74 @@ class LimitsAndErrorsTest {
     }
 
     @Test
-    void thirdUnreachableReportRemovesTheElement() {
+    void thirdDistinctReporterRemovesTheElement() {
         Handlespace hs = handlespace(HandlespaceConfig.DEFAULTS);
         PoolHandle handle = PoolHandle.of("flaky");
         hs.register(handle, 1, RR, Fixtures.address(1), 1000, 1, 0);
         hs.register(handle, 2, RR, Fixtures.address(2), 1000, 1, 0);
-        assertEquals(Status.REPORTED, hs.reportUnreachable(handle, 1, 3));
-        assertEquals(Status.REPORTED, hs.reportUnreachable(handle, 1, 3));
-        assertEquals(Status.REMOVED, hs.reportUnreachable(handle, 1, 3));
+        assertEquals(Status.REPORTED, hs.reportUnreachable(handle, 1, 11, 10, WINDOW, 3));
+        assertEquals(Status.REPORTED, hs.reportUnreachable(handle, 1, 12, 20, WINDOW, 3));
+        assertEquals(Status.REMOVED, hs.reportUnreachable(handle, 1, 13, 30, WINDOW, 3));
         assertNull(hs.find(handle, 1));
-        assertEquals(Status.UNKNOWN_POOL_ELEMENT, hs.reportUnreachable(handle, 1, 3));
+        assertEquals(Status.UNKNOWN_POOL_ELEMENT, hs.reportUnreachable(handle, 1, 14, 40, WINDOW, 3));
+    }
+
+    private static final long WINDOW = 30_000_000;
+
+    @Test
+    void oneReporterCountsOnceHoweverOftenItReports() {
+        Handlespace hs = handlespace(HandlespaceConfig.DEFAULTS);
+        PoolHandle handle = PoolHandle.of("flood");
+        hs.register(handle, 1, RR, Fixtures.address(1), 1000, 1, 0);
+        for (int i = 0; i < 1000; i++) {
+            assertEquals(Status.REPORTED, hs.reportUnreachable(handle, 1, 7, i, WINDOW, 3));
+        }
+        assertEquals(1, hs.find(handle, 1).unreachableReports());
+        assertEquals(Status.REPORTED, hs.reportUnreachable(handle, 1, 8, 1000, WINDOW, 3));
+        assertEquals(Status.REMOVED, hs.reportUnreachable(handle, 1, 9, 1001, WINDOW, 3));
+    }
+
+    @Test
+    void aReRegistrationStartsTheCountAfresh() {
+        Handlespace hs = handlespace(HandlespaceConfig.DEFAULTS);
+        PoolHandle handle = PoolHandle.of("renewed");
+        hs.register(handle, 1, RR, Fixtures.address(1), 1000, 1, 0);
+        hs.reportUnreachable(handle, 1, 1, 10, WINDOW, 3);
+        hs.reportUnreachable(handle, 1, 2, 20, WINDOW, 3);
+        hs.register(handle, 1, RR, Fixtures.address(1), 1000, 1, 30);
+        assertEquals(0, hs.find(handle, 1).unreachableReports());
+        assertEquals(Status.REPORTED, hs.reportUnreachable(handle, 1, 3, 40, WINDOW, 3));
+        assertEquals(Status.REPORTED, hs.reportUnreachable(handle, 1, 1, 50, WINDOW, 3));
+        assertEquals(Status.REMOVED, hs.reportUnreachable(handle, 1, 2, 60, WINDOW, 3));
+    }
+
+    @Test
+    void reportsOlderThanTheWindowNoLongerCount() {
+        Handlespace hs = handlespace(HandlespaceConfig.DEFAULTS);
+        PoolHandle handle = PoolHandle.of("scattered");
+        hs.register(handle, 1, RR, Fixtures.address(1), 1000, 1, 0);
+        hs.reportUnreachable(handle, 1, 1, 0, WINDOW, 3);
+        hs.reportUnreachable(handle, 1, 2, WINDOW / 2, WINDOW, 3);
+        assertEquals(Status.REPORTED, hs.reportUnreachable(handle, 1, 3, WINDOW + 1, WINDOW, 3));
+        assertEquals(2, hs.find(handle, 1).unreachableReports());
+    }
+
+    @Test
+    void onlyItsHolderOrItsOwnerHashChangesAnExistingElement() {
+        Handlespace hs = handlespace(HandlespaceConfig.DEFAULTS);
+        PoolHandle handle = PoolHandle.of("owned");
+        assertEquals(Status.ADDED, hs.register(handle, 1, RR, Fixtures.address(1), 1000, 1, 0, 5, 6, false));
+        assertEquals(Status.REJECTED, hs.register(handle, 1, RR, Fixtures.address(1), 9000, 2, 1, 5, 7, false));
+        assertEquals(Status.REJECTED, hs.register(handle, 1, RR, Fixtures.address(1), 9000, 2, 1, 0, 0, false));
+        assertEquals(1000, hs.find(handle, 1).registrationLifeMs());
+        assertEquals(Status.UPDATED, hs.register(handle, 1, RR, Fixtures.address(1), 9000, 2, 1, 5, 6, false));
+        assertEquals(2, hs.find(handle, 1).homeRegistrarId());
+        assertEquals(Status.UPDATED, hs.register(handle, 1, RR, Fixtures.address(1), 9000, 2, 2, 0, 0, true));
+        assertTrue(hs.find(handle, 1).ownedBy(5, 6), "a holder without a secret keeps the owner hash");
+        // without an owner hash only the holder may change it
+        assertEquals(Status.ADDED, hs.register(handle, 2, RR, Fixtures.address(2), 1000, 1, 0, 0, 0, false));
+        assertEquals(Status.REJECTED, hs.register(handle, 2, RR, Fixtures.address(2), 1000, 1, 1, 0, 0, false));
+        assertEquals(Status.UPDATED, hs.register(handle, 2, RR, Fixtures.address(2), 1000, 1, 1, 0, 0, true));
     }
 
     @Test

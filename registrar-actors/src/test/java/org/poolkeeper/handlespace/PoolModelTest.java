@@ -173,6 +173,7 @@ class PoolModelTest {
             pe.life = life;
             pe.addresses = addressOf(id);
             pe.deadline = now + life * 1000L;
+            pe.reports = 0; // a registration starts the unreachability count afresh
             pe.accumulated = 0;
             if (Integer.compareUnsigned(pe.round, pe.weight) >= 0) {
                 pe.round = 0;
@@ -215,10 +216,13 @@ class PoolModelTest {
             }
         }
 
+        /** Each report from another reporter, so that the count is the model's. */
+        private long reporters;
+
         void reportUnreachable(PoolHandle handle, ModelPool pool) {
             int id = pool.elements.isEmpty() || random.nextInt(4) == 0 ? randomId()
                     : new ArrayList<>(pool.elements.keySet()).get(random.nextInt(pool.elements.size()));
-            Status status = handlespace.reportUnreachable(handle, id, MAX_REPORTS);
+            Status status = handlespace.reportUnreachable(handle, id, ++reporters, 0, Long.MAX_VALUE, MAX_REPORTS);
             ModelPE pe = pool.elements.get(id);
             if (pool.elements.isEmpty()) {
                 assertEquals(Status.UNKNOWN_POOL_HANDLE, status);
@@ -335,6 +339,8 @@ class PoolModelTest {
                 assertEquals(handlespace.ownerChecksum(owner), copy.ownerChecksum(owner));
             }
             handlespace = copy; // go on with the imported copy: it must behave the same
+            // but for who reported PEs unreachable: that stays with the writer, a copy starts counting afresh
+            model.values().forEach(p -> p.elements.values().forEach(pe -> pe.reports = 0));
             compareEverything();
         }
 

@@ -227,12 +227,16 @@ class RegistrarTcpTest {
         }
     }
 
+    private static final ByteString SECRET = ByteString.copyFromUtf8("sixteen-or-more-bytes-of-secret");
+
     @Test
-    void anElementThatMovedToAnotherConnectionSurvivesTheFirstOnesClose() throws Exception {
+    void anElementThatMovedToAnotherConnectionWithItsSecretSurvivesTheFirstOnesClose() throws Exception {
         try (TestClient second = registrar.client(); TestClient pu = registrar.client()) {
             TestClient first = registrar.client();
-            first.register("moved", 1, 7001, RR, 0, 60_000);
-            second.register("moved", 1, 7001, RR, 0, 60_000);
+            first.register(TestClient.registration("moved", 1, 7001, TestClient.policy(RR, 0), 60_000)
+                    .setOwnerSecret(SECRET));
+            assertEquals(ErrorCause.ERROR_CAUSE_OK, second.register(TestClient.registration("moved", 1, 7001,
+                    TestClient.policy(RR, 0), 60_000).setOwnerSecret(SECRET)).getCause());
             first.close();
             Thread.sleep(500);
             assertEquals(List.of(1), pu.resolvedIds("moved", null));
@@ -240,16 +244,55 @@ class RegistrarTcpTest {
     }
 
     @Test
-    void threeUnreachableReportsRemoveAnElement() throws Exception {
-        try (TestClient pe = registrar.client(); TestClient pu = registrar.client()) {
+    void onlyTheHoldingConnectionOrTheOwnerSecretChangesAnElement() throws Exception {
+        try (TestClient owner = registrar.client(); TestClient other = registrar.client();
+             TestClient pu = registrar.client()) {
+            ErrorCause rejected = ErrorCause.ERROR_CAUSE_REJECTED_DUE_TO_SECURITY_CONSIDERATIONS;
+            owner.register(TestClient.registration("owned", 1, 7001, TestClient.policy(RR, 0), 60_000)
+                    .setOwnerSecret(SECRET));
+            owner.register("owned", 2, 7002, RR, 0, 60_000); // no secret: only this connection may change it
+            for (int pe : new int[] {1, 2}) {
+                assertEquals(rejected, other.register(TestClient.registration("owned", pe, 7000 + pe,
+                        TestClient.policy(RR, 0), 60_000).addAddresses(TestClient.tcp(9999))).getCause());
+                assertEquals(rejected, other.register(TestClient.registration("owned", pe, 7000 + pe,
+                        TestClient.policy(RR, 0), 60_000).setOwnerSecret(ByteString.copyFromUtf8(
+                        "a-wrong-secret-of-enough-bytes"))).getCause());
+                assertEquals(rejected, other.deregister("owned", pe).getCause());
+            }
+            assertEquals(ErrorCause.ERROR_CAUSE_INVALID_VALUES, other.register(TestClient.registration("owned", 3,
+                    7003, TestClient.policy(RR, 0), 60_000).setOwnerSecret(ByteString.copyFromUtf8("short")))
+                    .getCause(), "a secret of fewer than 16 bytes");
+            other.close();
+            Thread.sleep(300);
+            HandleResolutionResponse listed = pu.resolve("owned", null);
+            assertEquals(2, listed.getElementsCount(), "the owner's PEs stay");
+            for (var e : listed.getElementsList()) {
+                assertEquals(1, e.getAddressesCount(), "with their own addresses only");
+                assertEquals(7000 + e.getPeId(), e.getAddresses(0).getPort());
+            }
+            assertEquals(ErrorCause.ERROR_CAUSE_OK, owner.deregister("owned", 2).getCause());
+        }
+    }
+
+    @Test
+    void threeDistinctReportersRemoveAnElementAndOneReporterCountsOnce() throws Exception {
+        try (TestClient pe = registrar.client(); TestClient pu = registrar.client();
+             TestClient pu2 = registrar.client(); TestClient pu3 = registrar.client()) {
             pe.register("unreach", 1, 7001, RR, 0, 60_000);
             pe.register("unreach", 2, 7002, RR, 0, 60_000);
-            pu.reportUnreachable("unreach", 1);
-            pu.reportUnreachable("unreach", 1);
+            for (int i = 0; i < 5; i++) {
+                pu.reportUnreachable("unreach", 1);
+            }
+            pu2.reportUnreachable("unreach", 1);
             Thread.sleep(200);
-            assertEquals(2, pu.resolve("unreach", null).getElementsCount(), "two reports are not enough");
+            assertEquals(2, pu.resolve("unreach", null).getElementsCount(), "two reporters are not enough");
+            pe.register("unreach", 1, 7001, RR, 0, 60_000); // the PE says it is alive: the count starts afresh
+            pu3.reportUnreachable("unreach", 1);
+            Thread.sleep(200);
+            assertEquals(2, pu.resolve("unreach", null).getElementsCount(), "reports before it no longer count");
             pu.reportUnreachable("unreach", 1);
-            eventually("the third report removes PE 1", () -> pu.resolvedIds("unreach", null).equals(List.of(2)));
+            pu2.reportUnreachable("unreach", 1);
+            eventually("the third reporter removes PE 1", () -> pu.resolvedIds("unreach", null).equals(List.of(2)));
         }
     }
 

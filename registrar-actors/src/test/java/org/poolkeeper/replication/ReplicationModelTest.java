@@ -206,7 +206,7 @@ class ReplicationModelTest {
                 int peId = pool.size() == 0 ? 1 : anyPe(pool);
                 s.deregister(handle, peId, Delta.Reason.DEREGISTRATION, out::add);
             } else if (op < 8) {
-                s.reportUnreachable(handle, anyPe(pool), 3, out::add);
+                s.reportUnreachable(handle, anyPe(pool), random.nextInt(4), now, 30_000_000, 3, out::add);
             } else if (op < 9) {
                 s.limitDeadlines(nodes[random.nextInt(NODES)].id, now + random.nextInt(2_000_000));
             } else {

@@ -1,10 +1,16 @@
 package org.poolkeeper.registrar.endpoint;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.Tcp;
@@ -19,6 +25,7 @@ import org.poolkeeper.protocol.wire.RegistrarEndpoint;
 import org.poolkeeper.protocol.wire.ServerAnnounce;
 import org.poolkeeper.registrar.node.BadInputLog;
 import org.poolkeeper.registrar.node.ClientNetworks;
+import org.poolkeeper.registrar.node.Limit;
 import org.poolkeeper.registrar.node.MicrosClock;
 import org.poolkeeper.registrar.pool.PoolSharding;
 import org.poolkeeper.registrar.replication.NodeReplica;
@@ -61,12 +68,19 @@ public final class AsapEndpoint {
         RegistrarSettings settings = context.settings();
         ClientNetworks networks = new ClientNetworks(settings.allowedClientNetworks());
         int maxFrame = settings.maxFrameLength();
+        RegistrarSettings.Limits limits = settings.limits();
+        AtomicLong unfinishedBytes = new AtomicLong();
+        AtomicInteger open = new AtomicInteger();
+        Map<InetAddress, AtomicInteger> openByAddress = new ConcurrentHashMap<>();
+        Limit connections = new Limit("max-connections", limits.maxConnections());
+        Limit perAddress = new Limit("max-connections-per-address", limits.maxConnectionsPerAddress());
         return Tcp.get(system).bind(settings.host(), settings.asapPort())
                 .to(Sink.foreach(connection -> {
                     InetSocketAddress remote = connection.remoteAddress();
                     if (!networks.allows(remote.getAddress())) {
                         context.badInput().log(remote, "connection from outside allowed-client-networks refused");
-                        connection.handleWith(rejection(), system);
+                        connection.handleWith(refusal(ErrorCause.ERROR_CAUSE_REJECTED_DUE_TO_SECURITY_CONSIDERATIONS,
+                                "connections from this network are not accepted"), system);
                         return;
                     }
                     if (!context.gate().serving()) {
@@ -75,14 +89,38 @@ public final class AsapEndpoint {
                                 Source.<ByteString>empty()), system);
                         return;
                     }
+                    AtomicInteger fromAddress = openByAddress.computeIfAbsent(remote.getAddress(),
+                            a -> new AtomicInteger());
+                    int total = open.incrementAndGet();
+                    int mine = fromAddress.incrementAndGet();
+                    Runnable closed = () -> {
+                        open.decrementAndGet();
+                        if (fromAddress.decrementAndGet() == 0) {
+                            openByAddress.remove(remote.getAddress(), fromAddress);
+                        }
+                    };
+                    if (!connections.admits(total - 1) || !perAddress.admits(mine - 1)) {
+                        context.badInput().log(remote, "connection refused: " + (total > limits.maxConnections()
+                                ? "max-connections (" + limits.maxConnections() + ")"
+                                : "max-connections-per-address (" + limits.maxConnectionsPerAddress() + ")")
+                                + " reached");
+                        connection.handleWith(refusal(ErrorCause.ERROR_CAUSE_LACK_OF_RESOURCES,
+                                "too many connections").watchTermination(Keep.right()), system)
+                                .whenComplete((done, error) -> closed.run());
+                        return;
+                    }
                     ServerAnnounce announce = announce(context, peers, connection.localAddress());
-                    Flow<ByteString, ByteString, NotUsed> session = TcpFraming.asap(maxFrame).reversed()
-                            .join(Flow.fromGraph(new AsapSession(context, remote, announce)))
+                    Flow<ByteString, ByteString, NotUsed> session = Flow.fromGraph(new ConnectionGuard(remote,
+                                    limits.frameTimeout(), limits.idleTimeout(), limits.maxUnfinishedFrameBytes(),
+                                    unfinishedBytes, context.badInput()))
+                            .via(TcpFraming.asap(maxFrame).reversed()
+                                    .join(Flow.fromGraph(new AsapSession(context, remote, announce))))
                             // while the socket is busy writing, queued frames are merged into one write
                             .batchWeighted(WRITE_BATCH_BYTES, frame -> (long) frame.size(), frame -> frame, ByteString::concat)
                             // the gate closes every connection at once when the node must stop serving
                             .via(context.gate().connections().flow());
-                    connection.handleWith(session, system);
+                    connection.handleWith(session.watchTermination(Keep.right()), system)
+                            .whenComplete((done, error) -> closed.run());
                 }))
                 .run(system)
                 .thenApply(binding -> {
@@ -103,10 +141,11 @@ public final class AsapEndpoint {
                 .build();
     }
 
-    private static Flow<ByteString, ByteString, NotUsed> rejection() {
+    /** One Error, then the connection closes. */
+    private static Flow<ByteString, ByteString, NotUsed> refusal(ErrorCause cause, String detail) {
         AsapMessage error = AsapMessage.newBuilder().setError(Error.newBuilder()
-                .setCause(ErrorCause.ERROR_CAUSE_REJECTED_DUE_TO_SECURITY_CONSIDERATIONS)
-                .setDetail("connections from this network are not accepted")).build();
+                .setCause(cause)
+                .setDetail(detail)).build();
         ByteString payload = WireCodec.encode(error);
         ByteString frame = ByteString.fromArrayUnsafe(new byte[] {
                 (byte) (payload.size() >>> 24), (byte) (payload.size() >>> 16), (byte) (payload.size() >>> 8),

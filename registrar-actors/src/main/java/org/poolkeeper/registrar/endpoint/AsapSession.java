@@ -7,8 +7,10 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -128,6 +130,65 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
     private record PeKey(PoolHandle handle, int peId) {
     }
 
+    /** Numbers the node's sessions: with the registrar id, a session's identity as a reporter. */
+    private static final java.util.concurrent.atomic.AtomicInteger SESSIONS = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** Shortest and longest owner secret a client may send. */
+    static final int MIN_OWNER_SECRET = 16;
+    static final int MAX_OWNER_SECRET = 64;
+
+    /**
+     * The owner hash of a secret: the first 128 bits of its SHA-256, as two longs; 0 and 0 for no secret. What the
+     * registrars keep and replicate, so that the secret itself is never stored or sent between them.
+     */
+    static long[] ownerHash(ByteString secret) {
+        if (secret.isEmpty()) {
+            return new long[2];
+        }
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(secret.toByteArray());
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(d);
+            long hi = b.getLong();
+            long lo = b.getLong();
+            return new long[] {hi, (hi | lo) == 0 ? 1 : lo}; // never "none" for a secret
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+
+    static boolean validSecret(ByteString secret) {
+        return secret.isEmpty() || secret.size() >= MIN_OWNER_SECRET && secret.size() <= MAX_OWNER_SECRET;
+    }
+
+    /** A per-second counter of one kind of request, for max-hr-rate and max-eu-rate. */
+    private static final class Rate {
+        private final int perSecond;
+        private long windowStart = System.nanoTime();
+        private int count;
+        long refused;
+
+        Rate(int perSecond) {
+            this.perSecond = perSecond;
+        }
+
+        boolean admits() {
+            if (perSecond == 0) {
+                return true;
+            }
+            long now = System.nanoTime();
+            if (now - windowStart >= 1_000_000_000L) {
+                windowStart = now;
+                count = 0;
+            }
+            if (count < perSecond) {
+                count++;
+                return true;
+            }
+            refused++;
+            return false;
+        }
+    }
+
     /** Keep-alive state of one PE: when its outstanding keep-alive was sent (System.nanoTime), 0 if none. */
     private static final class KeepAliveState {
         final ByteString wireHandle;
@@ -213,6 +274,11 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         /** Since when the session has read without holding back (System.nanoTime). */
         private long readingSinceNanos = System.nanoTime();
         private long keepAliveRequestId;
+        /** This connection as a reporter of unreachable PEs: the registrar id, then a number unique here. */
+        private final long reporterId = (Integer.toUnsignedLong(node.registrarId()) << 32)
+                | Integer.toUnsignedLong(SESSIONS.incrementAndGet());
+        private final Rate resolutionRate = new Rate(settings.limits().maxHrRate());
+        private final Rate reportRate = new Rate(settings.limits().maxEuRate());
 
         Logic() {
             super(shape);
@@ -270,11 +336,19 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                         + " answered here in all" + (heldBack ? ", input held back" : ""));
             }
             // the connection is gone: its PEs go, after the grace (the shard writer ignores the drop for a PE that
-            // registered through another session meanwhile). A registration still on its way is not dropped:
-            // its client may have given up on it and registered the PE again through a new connection, and if
-            // the stale registration reached the writer after the new one, a drop would remove the PE the
-            // client holds. Such a PE stays until its life ends or its client re-registers it.
-            if (pes.isEmpty()) {
+            // registered through another session meanwhile). A registration still on its way is dropped too,
+            // marked as in flight: its writer applies no later registration of this session, removes the PE if
+            // this session got it, and gives it back if this session took it from another one that still holds
+            // it (the client gave up here and registered the PE again through a new connection, whose
+            // registration overtook this one).
+            Set<PeKey> inFlight = new HashSet<>();
+            for (Pending p : pending.values()) {
+                PeKey key = new PeKey(p.handle, p.peId);
+                if (p.kind == Kind.REGISTRATION && !pes.containsKey(key)) {
+                    inFlight.add(key);
+                }
+            }
+            if (pes.isEmpty() && inFlight.isEmpty()) {
                 return;
             }
             if (!node.gate().serving()) {
@@ -284,7 +358,11 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
             }
             Map<PeKey, KeepAliveState> lost = Map.copyOf(pes);
             pes.clear();
-            Runnable drop = () -> lost.keySet().forEach(k -> drop(k, Delta.Reason.CONNECTION_LOST));
+            Runnable drop = () -> {
+                lost.keySet().forEach(k -> drop(k, Delta.Reason.CONNECTION_LOST));
+                inFlight.forEach(k -> sharding.tell(k.handle(), new ShardWriter.DropSessionElement(k.handle(),
+                        k.peId(), Delta.Reason.CONNECTION_LOST, node.registrarId(), self, true)));
+            };
             Duration grace = settings.connectionLossGrace();
             if (grace.isZero()) {
                 drop.run();
@@ -360,6 +438,16 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                         .setCause(ErrorCause.ERROR_CAUSE_INVALID_VALUES)).build());
                 return;
             }
+            if (!resolutionRate.admits()) {
+                if (resolutionRate.refused == 1 || resolutionRate.refused % 100_000 == 0) {
+                    node.badInput().log(remote, "handle resolutions beyond max-hr-rate ("
+                            + settings.limits().maxHrRate() + "/s): " + resolutionRate.refused + " refused");
+                }
+                send(AsapMessage.newBuilder().setHandleResolutionResponse(HandleResolutionResponse.newBuilder()
+                        .setRequestId(r.getRequestId()).setPoolHandle(r.getPoolHandle())
+                        .setCause(ErrorCause.ERROR_CAUSE_LACK_OF_RESOURCES)).build());
+                return;
+            }
             int maxItems = r.hasMaxItems()
                     ? (int) Math.min(Integer.toUnsignedLong(r.getMaxItems()), Integer.MAX_VALUE) : 0;
             if (settings.resolutionMode() == RegistrarSettings.ResolutionMode.REPLICA) {
@@ -391,6 +479,13 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                         ErrorCause.ERROR_CAUSE_INVALID_VALUES));
                 return;
             }
+            if (!validSecret(r.getOwnerSecret())) {
+                node.badInput().log(remote, "registration of " + h + " with an owner secret of "
+                        + r.getOwnerSecret().size() + " bytes (" + MIN_OWNER_SECRET + ".." + MAX_OWNER_SECRET + ")");
+                send(registrationResponse(r.getRequestId(), r.getPoolHandle(), r.getPeId(),
+                        ErrorCause.ERROR_CAUSE_INVALID_VALUES));
+                return;
+            }
             long life = Integer.toUnsignedLong(r.getRegistrationLifeMs());
             if (r.getPeId() == 0 || life < settings.minRegistrationLifeMs()
                     || life > settings.handlespace().maxRegistrationLifeMs()) {
@@ -407,9 +502,10 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 return;
             }
             pendingRegistrations++;
+            long[] owner = ownerHash(r.getOwnerSecret());
             dispatch(Kind.REGISTRATION, r.getRequestId(), r.getPoolHandle(), r.getPeId(), h,
                     id -> new ShardWriter.Register(h, r.getPeId(), policy, addresses, (int) life, node.registrarId(),
-                            id, self));
+                            owner[0], owner[1], id, self));
         }
 
         private void onDeregistration(Deregistration d) {
@@ -420,8 +516,17 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                         .setCause(ErrorCause.ERROR_CAUSE_INVALID_VALUES)).build());
                 return;
             }
+            if (!validSecret(d.getOwnerSecret())) {
+                node.badInput().log(remote, "deregistration of " + h + " with an owner secret of "
+                        + d.getOwnerSecret().size() + " bytes");
+                send(AsapMessage.newBuilder().setDeregistrationResponse(DeregistrationResponse.newBuilder()
+                        .setRequestId(d.getRequestId()).setPoolHandle(d.getPoolHandle()).setPeId(d.getPeId())
+                        .setCause(ErrorCause.ERROR_CAUSE_INVALID_VALUES)).build());
+                return;
+            }
+            long[] owner = ownerHash(d.getOwnerSecret());
             dispatch(Kind.DEREGISTRATION, d.getRequestId(), d.getPoolHandle(), d.getPeId(), h,
-                    id -> new ShardWriter.Deregister(h, d.getPeId(), id, self));
+                    id -> new ShardWriter.Deregister(h, d.getPeId(), owner[0], owner[1], id, self));
         }
 
         private void onEndpointUnreachable(EndpointUnreachable u) {
@@ -430,8 +535,25 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 send(error(u.getRequestId(), ErrorCause.ERROR_CAUSE_INVALID_VALUES, "bad pool handle"));
                 return;
             }
+            if (!reportRate.admits()) {
+                if (reportRate.refused == 1 || reportRate.refused % 10_000 == 0) {
+                    node.badInput().log(remote, "unreachability reports beyond max-eu-rate ("
+                            + settings.limits().maxEuRate() + "/s): " + reportRate.refused + " refused");
+                }
+                send(error(u.getRequestId(), ErrorCause.ERROR_CAUSE_LACK_OF_RESOURCES,
+                        "more than max-eu-rate (" + settings.limits().maxEuRate() + ") reports per second"));
+                return;
+            }
+            // a report about nothing this node knows goes to no writer (it would wake the shard for nothing)
+            Status known = replica.apply(replica.shardOf(h), s -> s.pool(h) == null ? Status.UNKNOWN_POOL_HANDLE
+                    : s.find(h, u.getPeId()) == null ? Status.UNKNOWN_POOL_ELEMENT : Status.REPORTED);
+            if (known != Status.REPORTED) {
+                send(error(u.getRequestId(), WireMapping.cause(known), "unreachability report for " + h + " PE "
+                        + Integer.toUnsignedString(u.getPeId(), 16) + ": " + known));
+                return;
+            }
             dispatch(Kind.REPORT, u.getRequestId(), u.getPoolHandle(), u.getPeId(), h,
-                    id -> new ShardWriter.ReportUnreachable(h, u.getPeId(), id, self));
+                    id -> new ShardWriter.ReportUnreachable(h, u.getPeId(), reporterId, id, self));
         }
 
         private void onKeepAliveAck(EndpointKeepAliveAck ack) {
@@ -518,9 +640,11 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
             if (!(p.command instanceof ShardWriter.Register r)) {
                 return false;
             }
+            boolean holds = pes.containsKey(new PeKey(r.handle(), r.peId()));
             return replica.apply(replica.shardOf(r.handle()), s -> {
                 PoolElement e = s.find(r.handle(), r.peId());
-                return e != null && e.pool().policy() == r.policy().type() && e.addressBlock().equals(r.addresses());
+                return e != null && e.pool().policy() == r.policy().type() && e.addressBlock().equals(r.addresses())
+                        && (holds || e.ownedBy(r.ownerHashHi(), r.ownerHashLo()));
             });
         }
 

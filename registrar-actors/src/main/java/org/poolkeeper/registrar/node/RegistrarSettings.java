@@ -35,7 +35,29 @@ public record RegistrarSettings(
         List<String> allowedClientNetworks,
         int badInputLogLinesPerSecond,
         int maxFrameLength,
-        HandlespaceConfig handlespace) {
+        HandlespaceConfig handlespace,
+        Limits limits) {
+
+    /**
+     * What one node lets clients use (see reference.conf for each key).
+     *
+     * @param maxPools              most pools in the handlespace; a registration that would start another one is
+     *                              refused
+     * @param maxPoolElements       most PEs in the handlespace
+     * @param maxConnections        most client connections open at once
+     * @param maxConnectionsPerAddress most client connections open at once from one IP address
+     * @param frameTimeout          how long a connection may take to send its first complete frame, and any frame
+     *                              it started
+     * @param idleTimeout           how long a connection that holds no PE may send nothing
+     * @param maxUnfinishedFrameBytes most bytes of frames not yet complete, over all connections
+     * @param maxHrRate             handle resolutions per second one connection may make (0: no limit)
+     * @param maxEuRate             unreachability reports per second one connection may make (0: no limit)
+     * @param reportWindow          how long an unreachability report counts
+     */
+    public record Limits(int maxPools, int maxPoolElements, int maxConnections, int maxConnectionsPerAddress,
+                         Duration frameTimeout, Duration idleTimeout, long maxUnfinishedFrameBytes, int maxHrRate,
+                         int maxEuRate, Duration reportWindow) {
+    }
 
     /** Where handle resolutions are answered. */
     public enum ResolutionMode {
@@ -84,7 +106,8 @@ public record RegistrarSettings(
                     List.copyOf(networks),
                     intIn(c, "bad-input-log-lines-per-second", 0, 1_000_000),
                     TcpFraming.maxFrameLength(root),
-                    hs);
+                    hs,
+                    limits(c));
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
@@ -95,7 +118,7 @@ public record RegistrarSettings(
         return new RegistrarSettings(id, host, asapPort, keepAliveInterval, keepAliveTimeout, connectionLossGrace,
                 maxBadPeReports, minRegistrationLifeMs, maxPesPerConnection, maxInFlightPerConnection,
                 maxQueuedPerConnection, requestRetryInterval, localAckAfter, requestTimeout, pauseLimit, numberOfShards,
-                resolutionMode, allowedClientNetworks, badInputLogLinesPerSecond, maxFrameLength, handlespace);
+                resolutionMode, allowedClientNetworks, badInputLogLinesPerSecond, maxFrameLength, handlespace, limits);
     }
 
     /**
@@ -127,6 +150,41 @@ public record RegistrarSettings(
             return random;
         }
         return (int) value;
+    }
+
+    private static Limits limits(Config c) {
+        long heap = Runtime.getRuntime().maxMemory();
+        return new Limits(
+                autoOrIn(c, "max-pools", heap / POOL_BUDGET_BYTES),
+                autoOrIn(c, "max-pool-elements", heap / ELEMENT_BUDGET_BYTES),
+                intIn(c, "max-connections", 1, 1_000_000),
+                intIn(c, "max-connections-per-address", 1, 1_000_000),
+                positive(c, "frame-timeout"),
+                positive(c, "idle-timeout"),
+                bytesIn(c, "max-unfinished-frame-bytes", 65_536),
+                intIn(c, "max-hr-rate", 0, Integer.MAX_VALUE),
+                intIn(c, "max-eu-rate", 0, Integer.MAX_VALUE),
+                positive(c, "unreachable-report-window"));
+    }
+
+    /** Heap one pool may take, for max-pools = auto (a pool of one PE costs about 2 KB with its replication state). */
+    static final long POOL_BUDGET_BYTES = 6 * 1024;
+    /** Heap one PE may take, for max-pool-elements = auto (a PE costs a few hundred bytes all told). */
+    static final long ELEMENT_BUDGET_BYTES = 768;
+
+    private static int autoOrIn(Config c, String key, long auto) {
+        if (c.getValue(key).unwrapped() instanceof String text && text.trim().equalsIgnoreCase("auto")) {
+            return (int) Math.max(1, Math.min(Integer.MAX_VALUE, auto));
+        }
+        return intIn(c, key, 1, Integer.MAX_VALUE);
+    }
+
+    private static long bytesIn(Config c, String key, long min) {
+        long v = c.getBytes(key);
+        if (v < min) {
+            throw new IllegalArgumentException(PATH + "." + key + " must be at least " + min + " bytes: " + v);
+        }
+        return v;
     }
 
     private static HandlespaceConfig.FullPoolAction fullPoolAction(String text) {

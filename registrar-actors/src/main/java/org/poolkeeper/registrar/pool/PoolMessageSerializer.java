@@ -174,20 +174,22 @@ public final class PoolMessageSerializer extends SerializerWithStringManifest {
             b.setPoolHandle(WireMapping.poolHandle(r.handle())).setRequestId(r.requestId()).setPeId(r.peId())
                     .setRegister(PoolRegister.newBuilder().setPolicy(WireMapping.policy(r.policy()))
                             .addAllAddresses(WireMapping.addressList(r.addresses())).setLifeMs(r.lifeMs())
-                            .setHomeRegistrarId(r.homeRegistrarId()));
+                            .setHomeRegistrarId(r.homeRegistrarId()).setOwnerHashHi(r.ownerHashHi())
+                            .setOwnerHashLo(r.ownerHashLo()));
         } else if (command instanceof ShardWriter.Deregister d) {
             b.setPoolHandle(WireMapping.poolHandle(d.handle())).setRequestId(d.requestId()).setPeId(d.peId())
-                    .setDeregister(PoolDeregister.getDefaultInstance());
+                    .setDeregister(PoolDeregister.newBuilder().setOwnerHashHi(d.ownerHashHi())
+                            .setOwnerHashLo(d.ownerHashLo()));
         } else if (command instanceof ShardWriter.Resolve r) {
             b.setPoolHandle(WireMapping.poolHandle(r.handle())).setRequestId(r.requestId())
                     .setResolve(PoolResolve.newBuilder().setMaxItems(r.maxItems()));
         } else if (command instanceof ShardWriter.ReportUnreachable r) {
             b.setPoolHandle(WireMapping.poolHandle(r.handle())).setRequestId(r.requestId()).setPeId(r.peId())
-                    .setReportUnreachable(PoolReportUnreachable.getDefaultInstance());
+                    .setReportUnreachable(PoolReportUnreachable.newBuilder().setReporter(r.reporter()));
         } else if (command instanceof ShardWriter.DropSessionElement d) {
             b.setPoolHandle(WireMapping.poolHandle(d.handle())).setPeId(d.peId())
                     .setDropSessionElement(PoolDropSessionElement.newBuilder().setReason(d.reason().name())
-                            .setSessionRegistrarId(d.sessionRegistrarId()));
+                            .setSessionRegistrarId(d.sessionRegistrarId()).setInFlight(d.inFlight()));
         } else if (command instanceof ShardWriter.Wake w) {
             b.setWake(PoolWake.newBuilder().setRegistrarLeft(w.registrarLeft()));
         } else {
@@ -212,15 +214,18 @@ public final class PoolMessageSerializer extends SerializerWithStringManifest {
             case REGISTER -> new ShardWriter.Register(handle, c.getPeId(),
                     WireMapping.policy(c.getRegister().getPolicy()),
                     WireMapping.addresses(c.getRegister().getAddressesList()), c.getRegister().getLifeMs(),
-                    c.getRegister().getHomeRegistrarId(), c.getRequestId(), cast(replyTo));
-            case DEREGISTER -> new ShardWriter.Deregister(handle, c.getPeId(), c.getRequestId(), cast(replyTo));
+                    c.getRegister().getHomeRegistrarId(), c.getRegister().getOwnerHashHi(),
+                    c.getRegister().getOwnerHashLo(), c.getRequestId(), cast(replyTo));
+            case DEREGISTER -> new ShardWriter.Deregister(handle, c.getPeId(), c.getDeregister().getOwnerHashHi(),
+                    c.getDeregister().getOwnerHashLo(), c.getRequestId(), cast(replyTo));
             case RESOLVE -> new ShardWriter.Resolve(handle, c.getResolve().getMaxItems(), c.getRequestId(),
                     cast(replyTo));
-            case REPORT_UNREACHABLE -> new ShardWriter.ReportUnreachable(handle, c.getPeId(), c.getRequestId(),
-                    cast(replyTo));
+            case REPORT_UNREACHABLE -> new ShardWriter.ReportUnreachable(handle, c.getPeId(),
+                    c.getReportUnreachable().getReporter(), c.getRequestId(), cast(replyTo));
             case DROP_SESSION_ELEMENT -> new ShardWriter.DropSessionElement(handle, c.getPeId(),
                     Delta.Reason.valueOf(c.getDropSessionElement().getReason()),
-                    c.getDropSessionElement().getSessionRegistrarId(), cast(replyTo));
+                    c.getDropSessionElement().getSessionRegistrarId(), cast(replyTo),
+                    c.getDropSessionElement().getInFlight());
             default -> throw new IllegalArgumentException("pool command without a body");
         };
     }

@@ -26,6 +26,8 @@ import org.poolkeeper.handlespace.PoolElement;
 import org.poolkeeper.handlespace.PoolHandle;
 import org.poolkeeper.handlespace.Status;
 import org.poolkeeper.protocol.wire.PoolElementEntry;
+import org.poolkeeper.registrar.node.BadInputLog;
+import org.poolkeeper.registrar.node.Limit;
 import org.poolkeeper.registrar.node.MicrosClock;
 import org.poolkeeper.registrar.replication.Auditor;
 import org.poolkeeper.registrar.replication.HostedShards;
@@ -71,14 +73,20 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
             Wake, Expire, Stop, HandedOver, HandoverTimeout {
     }
 
-    /** Register or re-register a PE; answered with {@link Registered}. */
+    /**
+     * Register or re-register a PE; answered with {@link Registered}.
+     *
+     * @param ownerHashHi the first 64 bits of SHA-256 of the client's owner secret (with {@code ownerHashLo}: the
+     *                    next 64; both 0: the client sent none)
+     */
     public record Register(PoolHandle handle, int peId, PolicyInfo policy, AddressBlock addresses, int lifeMs,
-                           int homeRegistrarId, long requestId, ActorRef<Reply> replyTo) implements Command {
+                           int homeRegistrarId, long ownerHashHi, long ownerHashLo, long requestId,
+                           ActorRef<Reply> replyTo) implements Command {
     }
 
-    /** Remove a PE; answered with {@link Deregistered}. */
-    public record Deregister(PoolHandle handle, int peId, long requestId, ActorRef<Reply> replyTo)
-            implements Command {
+    /** Remove a PE, if the sender holds it or presents its owner hash; answered with {@link Deregistered}. */
+    public record Deregister(PoolHandle handle, int peId, long ownerHashHi, long ownerHashLo, long requestId,
+                             ActorRef<Reply> replyTo) implements Command {
     }
 
     /** Owner-mode handle resolution; answered with {@link Resolved}. */
@@ -86,9 +94,13 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
             implements Command {
     }
 
-    /** A PU could not reach a PE; answered with {@link Reported}. */
-    public record ReportUnreachable(PoolHandle handle, int peId, long requestId, ActorRef<Reply> replyTo)
-            implements Command {
+    /**
+     * A PU could not reach a PE; answered with {@link Reported}.
+     *
+     * @param reporter the reporting connection (its registrar's id in the high 32 bits): each counts once
+     */
+    public record ReportUnreachable(PoolHandle handle, int peId, long reporter, long requestId,
+                                    ActorRef<Reply> replyTo) implements Command {
     }
 
     /**
@@ -96,7 +108,12 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
      * registered through that session. Not answered.
      */
     public record DropSessionElement(PoolHandle handle, int peId, Delta.Reason reason, int sessionRegistrarId,
-                                     ActorRef<Reply> session) implements Command {
+                                     ActorRef<Reply> session, boolean inFlight) implements Command {
+        /** A PE the session held. */
+        public DropSessionElement(PoolHandle handle, int peId, Delta.Reason reason, int sessionRegistrarId,
+                                  ActorRef<Reply> session) {
+            this(handle, peId, reason, sessionRegistrarId, session, false);
+        }
     }
 
     /**
@@ -158,10 +175,30 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
      * @param puller         pulls the shard from a live predecessor before this writer starts
      * @param maxBadPeReports MaxBadPEReports
      * @param takeoverGrace  how long PEs whose home left stay, unless they re-register elsewhere
+     * @param limits         the node's pool and PE limits
+     * @param reportWindow   how long an unreachability report counts
+     * @param rejections     where refused requests are logged (rate-limited)
      */
     public record Context(int registrarId, NodeReplica replica, Consumer<Delta> deltas, MicrosClock clock,
                           Supplier<Set<Integer>> liveRegistrars, HostedShards hosted, Consumer<Integer> wakeAtNewHome,
-                          ShardPuller puller, int maxBadPeReports, Duration takeoverGrace) {
+                          ShardPuller puller, int maxBadPeReports, Duration takeoverGrace, WriterLimits limits,
+                          Duration reportWindow, BadInputLog rejections) {
+        long reportWindowMicros() {
+            return reportWindow.toNanos() / 1000;
+        }
+    }
+
+    /** The node-wide limits a writer admits new pools and PEs under. */
+    public record WriterLimits(Limit pools, Limit elements, NodeReplica replica) {
+        /** No limits (tests). */
+        public static WriterLimits none(NodeReplica replica) {
+            return new WriterLimits(new Limit("max-pools", Long.MAX_VALUE),
+                    new Limit("max-pool-elements", Long.MAX_VALUE), replica);
+        }
+
+        boolean admitsNewElement(boolean newPool) {
+            return elements.admits(replica.elementsNow()) && (!newPool || pools.admits(replica.poolsNow()));
+        }
     }
 
     /** How long a writer waits for its live predecessor's table before it writes from its replica as it is. */
@@ -260,6 +297,20 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
     private final Context c;
     private final Replies replies;
     private final Map<PeKey, ActorRef<Reply>> sessions = new HashMap<>();
+    /**
+     * Sessions known to have closed (they said so for a registration they still had in flight), with when: a
+     * registration of theirs that arrives later is not applied, since nobody would keep its PE alive.
+     */
+    private final Map<ActorRef<Reply>, Long> closedSessions = new java.util.LinkedHashMap<>();
+    /** The session a PE was taken from by another session lately, and when: see {@link #onDropSessionElement}. */
+    private final Map<PeKey, Displaced> displaced = new HashMap<>();
+
+    private record Displaced(ActorRef<Reply> session, long atNanos) {
+    }
+
+    /** How long a closed session and a displaced holder are remembered. */
+    private static final long REMEMBER_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    private static final int MAX_REMEMBERED = 10_000;
     private final List<Delta> changes = new ArrayList<>();
     private final Consumer<Delta> collect = changes::add;
     /** The deadline the timer is armed for (µs), or Long.MAX_VALUE when it is not armed. */
@@ -311,12 +362,31 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
 
     private Behavior<Command> onRegister(Register r) {
         long now = c.clock().nowMicros();
-        Status status = c.replica().apply(shard, s -> s.register(r.handle(), r.peId(), r.policy(), r.addresses(),
-                r.lifeMs(), r.homeRegistrarId(), now, collect));
+        PeKey key = new PeKey(r.handle(), r.peId());
+        if (closedSessions.containsKey(r.replyTo())) {
+            // in flight when its connection closed: applied now it would leave a PE that nobody keeps alive
+            replies.send(r.replyTo(), new Registered(r.requestId(), r.handle(), r.peId(), Status.REJECTED));
+            return this;
+        }
+        boolean holder = holds(key, r.replyTo(), r.homeRegistrarId());
+        Status status = c.replica().apply(shard, s -> {
+            if (s.find(r.handle(), r.peId()) == null && !c.limits().admitsNewElement(s.pool(r.handle()) == null)) {
+                return Status.LACK_OF_RESOURCES;
+            }
+            return s.register(r.handle(), r.peId(), r.policy(), r.addresses(), r.lifeMs(), r.homeRegistrarId(), now,
+                    r.ownerHashHi(), r.ownerHashLo(), holder, collect);
+        });
+        if (status == Status.REJECTED) {
+            c.rejections().log(r.replyTo(), "re-registration of " + r.handle() + " PE "
+                    + Integer.toUnsignedString(r.peId(), 16) + " by a client that does not own it");
+        }
         if (status == Status.ADDED || status == Status.UPDATED) {
-            ActorRef<Reply> previous = sessions.put(new PeKey(r.handle(), r.peId()), r.replyTo());
+            ActorRef<Reply> previous = sessions.put(key, r.replyTo());
             if (previous != null && !previous.equals(r.replyTo())) {
                 replies.send(previous, new Released(r.handle(), r.peId()));
+                remember(displaced, key, new Displaced(previous, System.nanoTime()));
+            } else {
+                displaced.remove(key);
             }
         }
         publish();
@@ -325,8 +395,13 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
     }
 
     private Behavior<Command> onDeregister(Deregister d) {
-        Status status = c.replica().apply(shard, s -> s.deregister(d.handle(), d.peId(), Delta.Reason.DEREGISTRATION,
-                collect));
+        boolean holder = holds(new PeKey(d.handle(), d.peId()), d.replyTo(), 0);
+        Status status = c.replica().apply(shard, s -> s.deregister(d.handle(), d.peId(), d.ownerHashHi(),
+                d.ownerHashLo(), holder, collect));
+        if (status == Status.REJECTED) {
+            c.rejections().log(d.replyTo(), "deregistration of " + d.handle() + " PE "
+                    + Integer.toUnsignedString(d.peId(), 16) + " by a client that does not own it");
+        }
         publish();
         replies.send(d.replyTo(), new Deregistered(d.requestId(), d.handle(), d.peId(), status));
         return this;
@@ -352,8 +427,9 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
     }
 
     private Behavior<Command> onReportUnreachable(ReportUnreachable r) {
-        Status status = c.replica().apply(shard, s -> s.reportUnreachable(r.handle(), r.peId(), c.maxBadPeReports(),
-                collect));
+        long now = c.clock().nowMicros();
+        Status status = c.replica().apply(shard, s -> s.reportUnreachable(r.handle(), r.peId(), r.reporter(), now,
+                c.reportWindowMicros(), c.maxBadPeReports(), collect));
         publish();
         replies.send(r.replyTo(), new Reported(r.requestId(), r.handle(), r.peId(), status));
         return this;
@@ -362,6 +438,24 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
     private Behavior<Command> onDropSessionElement(DropSessionElement d) {
         PeKey key = new PeKey(d.handle(), d.peId());
         ActorRef<Reply> session = sessions.get(key);
+        if (d.inFlight()) {
+            // the session closed with this registration on its way: it applies no more registrations, and if it
+            // got the PE, the PE goes, unless it took the PE from a session that still holds it (that session's
+            // newer registration overtook this one): then the PE is that session's again
+            remember(closedSessions, d.session(), System.nanoTime());
+            Displaced was = displaced.get(key);
+            if (d.session().equals(session) && was != null && !closedSessions.containsKey(was.session())
+                    && System.nanoTime() - was.atNanos() < REMEMBER_NANOS) {
+                sessions.put(key, was.session());
+                displaced.remove(key);
+                return this;
+            }
+            if (session == null || !session.equals(d.session())) {
+                return this;
+            }
+        } else if (d.reason() == Delta.Reason.CONNECTION_LOST) {
+            remember(closedSessions, d.session(), System.nanoTime());
+        }
         boolean dropped = c.replica().apply(shard, s -> {
             PoolElement e = s.find(d.handle(), d.peId());
             if (e == null) {
@@ -414,6 +508,32 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /**
+     * Whether {@code session} holds the PE: it registered it last. A writer that started after the PE registered
+     * (a takeover, a restart) knows no session for it; then a PE without an owner secret is held by whichever
+     * session of its home registrar re-registers it first.
+     */
+    private boolean holds(PeKey key, ActorRef<Reply> session, int sessionRegistrarId) {
+        ActorRef<Reply> holder = sessions.get(key);
+        if (holder != null) {
+            return holder.equals(session);
+        }
+        return c.replica().apply(shard, s -> {
+            PoolElement e = s.find(key.handle(), key.peId());
+            return e == null || !e.hasOwner() && sessionRegistrarId != 0 && e.homeRegistrarId() == sessionRegistrarId;
+        });
+    }
+
+    /** Adds to a bounded memory of recent events, forgetting the oldest beyond {@link #MAX_REMEMBERED}. */
+    private static <K, V> void remember(Map<K, V> memory, K key, V value) {
+        memory.put(key, value);
+        if (memory.size() > MAX_REMEMBERED) {
+            java.util.Iterator<K> oldest = memory.keySet().iterator();
+            oldest.next();
+            oldest.remove();
+        }
+    }
 
     /** Hands the changes just made to the outbound replication, tells the sessions of removed PEs, re-arms. */
     private void publish() {

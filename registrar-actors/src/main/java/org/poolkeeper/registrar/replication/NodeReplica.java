@@ -28,6 +28,12 @@ import org.poolkeeper.replication.ShardReplica;
 public final class NodeReplica implements ShardAccess {
     private final ShardReplica[] shards;
     private final long[] seenChanges;
+    /** Per shard, its pool and PE counts as last seen by {@link #apply}; their sums are the node's totals. */
+    private final int[] shardPools;
+    private final int[] shardElements;
+    private final java.util.concurrent.atomic.AtomicInteger totalPools = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger totalElements =
+            new java.util.concurrent.atomic.AtomicInteger();
     /** Per shard, where a resolution under the shard's lock selects into. */
     private final PoolElement[][] selections;
     private volatile long lastChangeMillis;
@@ -35,6 +41,8 @@ public final class NodeReplica implements ShardAccess {
     public NodeReplica(int numberOfShards, HandlespaceConfig config, long seed) {
         this.shards = new ShardReplica[numberOfShards];
         this.seenChanges = new long[numberOfShards];
+        this.shardPools = new int[numberOfShards];
+        this.shardElements = new int[numberOfShards];
         this.selections = new PoolElement[numberOfShards][];
         for (int s = 0; s < numberOfShards; s++) {
             shards[s] = new ShardReplica(s, numberOfShards, config, seed * 31 + s);
@@ -56,6 +64,16 @@ public final class NodeReplica implements ShardAccess {
             if (changes != seenChanges[shard]) {
                 seenChanges[shard] = changes;
                 lastChangeMillis = System.currentTimeMillis();
+            }
+            int pools = replica.poolCount();
+            int elements = replica.elementCount();
+            if (pools != shardPools[shard]) {
+                totalPools.addAndGet(pools - shardPools[shard]);
+                shardPools[shard] = pools;
+            }
+            if (elements != shardElements[shard]) {
+                totalElements.addAndGet(elements - shardElements[shard]);
+                shardElements[shard] = elements;
             }
             return result;
         }
@@ -90,6 +108,16 @@ public final class NodeReplica implements ShardAccess {
     }
 
     // ------------------------------------------------------------------ totals
+
+    /** The node's pools as of the last change of each shard: no lock taken (for admission limits). */
+    public int poolsNow() {
+        return totalPools.get();
+    }
+
+    /** The node's PEs as of the last change of each shard: no lock taken (for admission limits). */
+    public int elementsNow() {
+        return totalElements.get();
+    }
 
     public int elementCount() {
         int n = 0;

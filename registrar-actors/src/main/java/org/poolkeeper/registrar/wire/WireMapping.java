@@ -48,6 +48,7 @@ public final class WireMapping {
             case INCONSISTENT_POOLING_POLICY -> ErrorCause.ERROR_CAUSE_INCONSISTENT_POOLING_POLICY;
             case LACK_OF_RESOURCES -> ErrorCause.ERROR_CAUSE_LACK_OF_RESOURCES;
             case UNKNOWN_POOL_HANDLE -> ErrorCause.ERROR_CAUSE_UNKNOWN_POOL_HANDLE;
+            case REJECTED -> ErrorCause.ERROR_CAUSE_REJECTED_DUE_TO_SECURITY_CONSIDERATIONS;
         };
     }
 
@@ -155,7 +156,7 @@ public final class WireMapping {
                 entry.getRegistrationLifeMs(), entry.getHomeRegistrarId(), entry.getRegisteredAtUs(),
                 entry.getLastReregisteredUs(), entry.getLastSelectedUs(), entry.getExpiryDeadlineUs(),
                 entry.getSelectionSeq(), entry.getUnreachableReports(), entry.getAccumulatedDegradation(),
-                entry.getRoundCounter());
+                entry.getRoundCounter(), entry.getOwnerHashHi(), entry.getOwnerHashLo());
     }
 
     /** A PE snapshot with its full replication state, for ENRP-style transfer. */
@@ -172,7 +173,9 @@ public final class WireMapping {
                 .setSelectionSeq(s.selectionSequence())
                 .setUnreachableReports(s.unreachableReports())
                 .setAccumulatedDegradation(s.accumulatedDegradation())
-                .setRoundCounter(s.roundCounter());
+                .setRoundCounter(s.roundCounter())
+                .setOwnerHashHi(s.ownerHashHi())
+                .setOwnerHashLo(s.ownerHashLo());
         addAddresses(builder, s.addresses());
         return builder.build();
     }

@@ -62,11 +62,12 @@ class PoolMessageSerializerTest {
         AddressBlock addresses = AddressBlock.ipv4(0x7F000001, 7000, TransportKind.TCP);
         PoolHandle handle = PoolHandle.of(new byte[] {1, 2, 3});
         List<Object> messages = List.of(
-                new ShardWriter.Register(handle, 42, policy, addresses, 30_000, 0xA1, 9, probe.ref()),
-                new ShardWriter.Deregister(handle, 42, 10, probe.ref()),
+                new ShardWriter.Register(handle, 42, policy, addresses, 30_000, 0xA1, -5L, 77L, 9, probe.ref()),
+                new ShardWriter.Deregister(handle, 42, -5L, 77L, 10, probe.ref()),
                 new ShardWriter.Resolve(handle, 3, 11, probe.ref()),
-                new ShardWriter.ReportUnreachable(handle, 42, 12, probe.ref()),
+                new ShardWriter.ReportUnreachable(handle, 42, 0xA1_0000_0007L, 12, probe.ref()),
                 new ShardWriter.DropSessionElement(handle, 42, Delta.Reason.KEEP_ALIVE_LOST, 0xA1, probe.ref()),
+                new ShardWriter.DropSessionElement(handle, 42, Delta.Reason.CONNECTION_LOST, 0xA1, probe.ref(), true),
                 new ShardWriter.Wake(0xB2, auditor.ref()),
                 new ShardWriter.Wake(0, null),
                 new Auditor.WriterAwake(17, 0xA1),
@@ -90,8 +91,8 @@ class PoolMessageSerializerTest {
         PoolHandle handle = PoolHandle.of(new byte[] {9});
         Relay.CommandBatch commands = new Relay.CommandBatch(List.of(
                 new Relay.Routed(3, new ShardWriter.Register(handle, 1, policy,
-                        AddressBlock.ipv4(0x7F000001, 7001, TransportKind.TCP), 5_000, 0xA1, 1, a.ref())),
-                new Relay.Routed(3, new ShardWriter.Deregister(handle, 2, 2, b.ref())),
+                        AddressBlock.ipv4(0x7F000001, 7001, TransportKind.TCP), 5_000, 0xA1, 0, 0, 1, a.ref())),
+                new Relay.Routed(3, new ShardWriter.Deregister(handle, 2, 0, 0, 2, b.ref())),
                 new Relay.Routed(4, new ShardWriter.Resolve(handle, 8, 3, a.ref())),
                 new Relay.Routed(5, new ShardWriter.Wake(0, null)),
                 new Relay.Routed(6, new ShardWriter.Wake(0xA1, auditor.ref()))));

@@ -1,6 +1,7 @@
 package org.poolkeeper.registrar.pool;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,6 +23,7 @@ import org.poolkeeper.handlespace.PolicyType;
 import org.poolkeeper.handlespace.PoolHandle;
 import org.poolkeeper.handlespace.Status;
 import org.poolkeeper.handlespace.TransportKind;
+import org.poolkeeper.registrar.node.BadInputLog;
 import org.poolkeeper.registrar.node.MicrosClock;
 import org.poolkeeper.registrar.replication.Auditor;
 import org.poolkeeper.registrar.replication.HostedShards;
@@ -71,7 +73,7 @@ class ShardWriterTest {
                     hosted, wokenAtNewHome::add, (writer, shard, done) -> {
                         handovers.add(writer);
                         done.tell(new Inbox.PullDone(writer, Set.of(shard)));
-                    }, 3, grace);
+                    }, 3, grace, ShardWriter.WriterLimits.none(replica), Duration.ofSeconds(30), new BadInputLog(0));
             ref = TEST_KIT.spawn(ShardWriter.create(SHARD, context));
             return this;
         }
@@ -103,13 +105,74 @@ class ShardWriterTest {
     private static ShardWriter.Register registration(PoolHandle handle, int peId, int lifeMs, int home,
                                                      TestProbe<ShardWriter.Reply> replies) {
         return new ShardWriter.Register(handle, peId, RR, AddressBlock.ipv4(0x7F000001, 7000 + peId,
-                TransportKind.TCP), lifeMs, home, peId, replies.getRef());
+                TransportKind.TCP), lifeMs, home, 0, 0, peId, replies.getRef());
     }
 
     private static Status register(Writer w, PoolHandle handle, int peId, int lifeMs,
                                    TestProbe<ShardWriter.Reply> replies) {
         w.ref.tell(registration(handle, peId, lifeMs, SELF, replies));
         return reply(replies, ShardWriter.Registered.class).status();
+    }
+
+    /** A registration presenting the owner hash {@code (7, owner)}. */
+    private static Status registerOwned(Writer w, PoolHandle handle, int peId, long owner,
+                                        TestProbe<ShardWriter.Reply> replies) {
+        w.ref.tell(new ShardWriter.Register(handle, peId, RR, AddressBlock.ipv4(0x7F000001, 7000 + peId,
+                TransportKind.TCP), 60_000, SELF, 7, owner, peId, replies.getRef()));
+        return reply(replies, ShardWriter.Registered.class).status();
+    }
+
+    @Test
+    void onlyTheHoldingSessionOrTheOwnerSecretChangesAPe() {
+        Writer w = new Writer(Duration.ofSeconds(10)).start();
+        PoolHandle handle = handle("ownership");
+        TestProbe<ShardWriter.Reply> owner = TEST_KIT.createTestProbe();
+        TestProbe<ShardWriter.Reply> attacker = TEST_KIT.createTestProbe();
+        assertEquals(Status.ADDED, registerOwned(w, handle, 1, 42, owner));
+        assertEquals(Status.REJECTED, registerOwned(w, handle, 1, 43, attacker));
+        assertEquals(Status.REJECTED, register(w, handle, 1, 60_000, attacker));
+        w.ref.tell(new ShardWriter.Deregister(handle, 1, 0, 0, 9, attacker.getRef()));
+        assertEquals(Status.REJECTED, reply(attacker, ShardWriter.Deregistered.class).status());
+        w.ref.tell(new ShardWriter.Deregister(handle, 1, 7, 43, 9, attacker.getRef()));
+        assertEquals(Status.REJECTED, reply(attacker, ShardWriter.Deregistered.class).status());
+        // the owner's session may re-register without the secret; another session with it (a fail-over) too
+        assertEquals(Status.UPDATED, register(w, handle, 1, 60_000, owner));
+        TestProbe<ShardWriter.Reply> failover = TEST_KIT.createTestProbe();
+        assertEquals(Status.UPDATED, registerOwned(w, handle, 1, 42, failover));
+        owner.expectMessageClass(ShardWriter.Released.class);
+        w.ref.tell(new ShardWriter.Deregister(handle, 1, 7, 42, 10, owner.getRef()));
+        assertEquals(Status.REMOVED, reply(owner, ShardWriter.Deregistered.class).status());
+    }
+
+    @Test
+    void aRegistrationInFlightWhenItsSessionClosedLeavesNoPe() {
+        Writer w = new Writer(Duration.ofSeconds(10)).start();
+        PoolHandle handle = handle("in-flight");
+        TestProbe<ShardWriter.Reply> closed = TEST_KIT.createTestProbe();
+        TestProbe<ShardWriter.Reply> live = TEST_KIT.createTestProbe();
+        // applied, then the closed session's drop: the PE goes
+        assertEquals(Status.ADDED, registerOwned(w, handle, 1, 42, closed));
+        w.ref.tell(new ShardWriter.DropSessionElement(handle, 1, Delta.Reason.CONNECTION_LOST, SELF, closed.getRef(),
+                true));
+        // the drop first: a registration arriving after it is not applied
+        assertEquals(Status.REJECTED, registerOwned(w, handle, 2, 42, closed));
+        // the client registered again through a live session, and the stale one arrived after that
+        assertEquals(Status.ADDED, registerOwned(w, handle, 3, 42, live));
+        TestProbe<ShardWriter.Reply> stale = TEST_KIT.createTestProbe();
+        assertEquals(Status.UPDATED, registerOwned(w, handle, 3, 42, stale));
+        w.ref.tell(new ShardWriter.DropSessionElement(handle, 3, Delta.Reason.CONNECTION_LOST, SELF, stale.getRef(),
+                true));
+        live.expectMessageClass(ShardWriter.Released.class);
+        w.ref.tell(new ShardWriter.Deregister(handle, 4, 0, 0, 11, live.getRef())); // a round trip: drops applied
+        reply(live, ShardWriter.Deregistered.class);
+        assertNull(w.replica.apply(SHARD, s -> s.find(handle, 1)));
+        assertNull(w.replica.apply(SHARD, s -> s.find(handle, 2)));
+        assertNotNull(w.replica.apply(SHARD, s -> s.find(handle, 3)), "the live session's PE stays");
+        // and it is the live session's again: its keep-alive loss removes it
+        w.ref.tell(new ShardWriter.DropSessionElement(handle, 3, Delta.Reason.KEEP_ALIVE_LOST, SELF, live.getRef()));
+        w.ref.tell(new ShardWriter.Deregister(handle, 4, 0, 0, 12, live.getRef()));
+        reply(live, ShardWriter.Deregistered.class);
+        assertNull(w.replica.apply(SHARD, s -> s.find(handle, 3)));
     }
 
     @Test
@@ -170,10 +233,10 @@ class ShardWriterTest {
         register(w, handle, 2, 60_000, replies);
         register(w, handle, 1, 60_000, replies); // re-registration: UPDATE
         for (int i = 0; i < 3; i++) {
-            w.ref.tell(new ShardWriter.ReportUnreachable(handle, 2, 100 + i, replies.getRef()));
+            w.ref.tell(new ShardWriter.ReportUnreachable(handle, 2, 1000 + i, 100 + i, replies.getRef()));
             reply(replies, ShardWriter.Reported.class);
         }
-        w.ref.tell(new ShardWriter.Deregister(handle, 1, 200, replies.getRef()));
+        w.ref.tell(new ShardWriter.Deregister(handle, 1, 0, 0, 200, replies.getRef()));
         assertEquals(Status.REMOVED, reply(replies, ShardWriter.Deregistered.class).status());
 
         List<Delta> seen = w.deltas.receiveSeveralMessages(5);
@@ -220,8 +283,8 @@ class ShardWriterTest {
         PoolHandle handle = handle("sessions");
         TestProbe<ShardWriter.Reply> first = TEST_KIT.createTestProbe();
         TestProbe<ShardWriter.Reply> second = TEST_KIT.createTestProbe();
-        register(w, handle, 1, 60_000, first);
-        register(w, handle, 1, 60_000, second); // the PE moved to the second session
+        registerOwned(w, handle, 1, 42, first);
+        registerOwned(w, handle, 1, 42, second); // the PE moved to the second session (its owner failed over)
         assertEquals(new ShardWriter.Released(handle, 1), first.expectMessageClass(ShardWriter.Released.class));
         w.ref.tell(new ShardWriter.DropSessionElement(handle, 1, Delta.Reason.CONNECTION_LOST, SELF, first.getRef()));
         w.deltas.receiveSeveralMessages(2);
