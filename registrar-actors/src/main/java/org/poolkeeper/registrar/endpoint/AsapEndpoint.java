@@ -104,9 +104,9 @@ public final class AsapEndpoint {
                                 ? "max-connections (" + limits.maxConnections() + ")"
                                 : "max-connections-per-address (" + limits.maxConnectionsPerAddress() + ")")
                                 + " reached");
+                        closed.run(); // a refused connection holds no place
                         connection.handleWith(refusal(ErrorCause.ERROR_CAUSE_LACK_OF_RESOURCES,
-                                "too many connections").watchTermination(Keep.right()), system)
-                                .whenComplete((done, error) -> closed.run());
+                                "too many connections"), system);
                         return;
                     }
                     ServerAnnounce announce = announce(context, peers, connection.localAddress());

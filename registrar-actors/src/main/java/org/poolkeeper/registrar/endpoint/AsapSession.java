@@ -2,6 +2,9 @@ package org.poolkeeper.registrar.endpoint;
 
 import com.google.protobuf.ByteString;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -141,17 +144,24 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
      * The owner hash of a secret: the first 128 bits of its SHA-256, as two longs; 0 and 0 for no secret. What the
      * registrars keep and replicate, so that the secret itself is never stored or sent between them.
      */
-    static long[] ownerHash(ByteString secret) {
+    static long[] ownerHash(ByteString secret, MessageDigest sha256) {
         if (secret.isEmpty()) {
-            return new long[2];
+            return NO_OWNER;
         }
+        sha256.reset();
+        secret.asReadOnlyByteBufferList().forEach(sha256::update);
+        ByteBuffer b = ByteBuffer.wrap(sha256.digest());
+        long hi = b.getLong();
+        long lo = b.getLong();
+        return new long[] {hi, (hi | lo) == 0 ? 1 : lo}; // never "none" for a secret
+    }
+
+    private static final long[] NO_OWNER = new long[2];
+
+    static MessageDigest sha256() {
         try {
-            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(secret.toByteArray());
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(d);
-            long hi = b.getLong();
-            long lo = b.getLong();
-            return new long[] {hi, (hi | lo) == 0 ? 1 : lo}; // never "none" for a secret
-        } catch (java.security.NoSuchAlgorithmException e) {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);
         }
     }
@@ -279,6 +289,7 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 | Integer.toUnsignedLong(SESSIONS.incrementAndGet());
         private final Rate resolutionRate = new Rate(settings.limits().maxHrRate());
         private final Rate reportRate = new Rate(settings.limits().maxEuRate());
+        private final MessageDigest sha256 = sha256();
 
         Logic() {
             super(shape);
@@ -502,7 +513,7 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 return;
             }
             pendingRegistrations++;
-            long[] owner = ownerHash(r.getOwnerSecret());
+            long[] owner = ownerHash(r.getOwnerSecret(), sha256);
             dispatch(Kind.REGISTRATION, r.getRequestId(), r.getPoolHandle(), r.getPeId(), h,
                     id -> new ShardWriter.Register(h, r.getPeId(), policy, addresses, (int) life, node.registrarId(),
                             owner[0], owner[1], id, self));
@@ -524,7 +535,7 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                         .setCause(ErrorCause.ERROR_CAUSE_INVALID_VALUES)).build());
                 return;
             }
-            long[] owner = ownerHash(d.getOwnerSecret());
+            long[] owner = ownerHash(d.getOwnerSecret(), sha256);
             dispatch(Kind.DEREGISTRATION, d.getRequestId(), d.getPoolHandle(), d.getPeId(), h,
                     id -> new ShardWriter.Deregister(h, d.getPeId(), owner[0], owner[1], id, self));
         }

@@ -12,6 +12,7 @@ import org.apache.pekko.stream.stage.AbstractOutHandler;
 import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.stream.stage.TimerGraphStageLogic;
+import org.apache.pekko.util.ByteIterator;
 import org.apache.pekko.util.ByteString;
 import org.poolkeeper.protocol.FrameDecoder;
 import org.poolkeeper.registrar.node.BadInputLog;
@@ -75,7 +76,8 @@ final class ConnectionGuard extends GraphStage<FlowShape<ByteString, ByteString>
             private long length;
             /** Payload bytes of the current frame still to come, once its header is complete. */
             private long remaining;
-            /** Bytes of the current unfinished frame counted in the node's total. */
+            /** Bytes of the current frame received so far, and how many of them are in the node's total. */
+            private long inFrame;
             private long counted;
             private boolean sawFrame;
             /** When the connection opened, its unfinished frame started, and something last arrived (nanoTime). */
@@ -91,10 +93,18 @@ final class ConnectionGuard extends GraphStage<FlowShape<ByteString, ByteString>
                         ByteString chunk = grab(in);
                         chunkNanos = System.nanoTime();
                         lastReceivedNanos = chunkNanos;
-                        String failure = follow(chunk);
-                        if (failure != null) {
-                            close(failure);
-                            return;
+                        follow(chunk);
+                        // the node's total changes once per chunk, and not at all for a chunk that ends where a
+                        // frame ends (most do): no shared counter in the way of every frame
+                        if (inFrame != counted) {
+                            long total = unfinishedBytes.addAndGet(inFrame - counted);
+                            boolean grew = inFrame > counted;
+                            counted = inFrame;
+                            if (grew && total > maxUnfinishedBytes) {
+                                close("unfinished frames of all connections exceed max-unfinished-frame-bytes ("
+                                        + maxUnfinishedBytes + " bytes)");
+                                return;
+                            }
                         }
                         push(out, chunk);
                     }
@@ -120,7 +130,7 @@ final class ConnectionGuard extends GraphStage<FlowShape<ByteString, ByteString>
                 long now = System.nanoTime();
                 if (!sawFrame && now - openedNanos >= frameTimeout.toNanos()) {
                     close("no complete frame within " + frameTimeout.toMillis() + " ms (frame-timeout)");
-                } else if (counted > 0 && now - frameStartNanos >= frameTimeout.toNanos()) {
+                } else if (inFrame > 0 && now - frameStartNanos >= frameTimeout.toNanos()) {
                     close("a frame unfinished for " + frameTimeout.toMillis() + " ms (frame-timeout)");
                 } else if (now - lastReceivedNanos >= idleTimeout.toNanos()) {
                     close("nothing received for " + idleTimeout.toSeconds() + " s (idle-timeout)");
@@ -132,21 +142,20 @@ final class ConnectionGuard extends GraphStage<FlowShape<ByteString, ByteString>
                 release();
             }
 
-            /** Walks the frame boundaries in {@code chunk}; returns why to close, or null. */
-            private String follow(ByteString chunk) {
+            /** Walks the frame boundaries in {@code chunk}, leaving {@code inFrame} at the unfinished frame's bytes. */
+            private void follow(ByteString chunk) {
+                ByteIterator bytes = chunk.iterator();
                 int i = 0;
                 int n = chunk.size();
                 while (i < n) {
-                    if (counted == 0) {
+                    if (inFrame == 0) {
                         frameStartNanos = chunkNanos; // a new frame starts: it has frame-timeout to complete
                     }
                     if (headerRead < FrameDecoder.HEADER_LENGTH) {
-                        length = (length << 8) | (chunk.apply(i) & 0xFF);
+                        length = (length << 8) | (bytes.next() & 0xFF);
                         headerRead++;
                         i++;
-                        if (!count(1)) {
-                            return budgetExhausted();
-                        }
+                        inFrame++;
                         if (headerRead == FrameDecoder.HEADER_LENGTH) {
                             remaining = length; // an oversized length fails the framing stage after this one
                             if (remaining == 0) {
@@ -155,35 +164,22 @@ final class ConnectionGuard extends GraphStage<FlowShape<ByteString, ByteString>
                         }
                         continue;
                     }
-                    long take = Math.min(remaining, n - i);
-                    if (!count(take)) {
-                        return budgetExhausted();
-                    }
-                    i += (int) take;
+                    int take = (int) Math.min(remaining, n - i);
+                    bytes.drop(take);
+                    i += take;
+                    inFrame += take;
                     remaining -= take;
                     if (remaining == 0) {
                         frameDone();
                     }
                 }
-                return null;
-            }
-
-            private boolean count(long bytes) {
-                long total = unfinishedBytes.addAndGet(bytes);
-                counted += bytes;
-                return total <= maxUnfinishedBytes;
-            }
-
-            private String budgetExhausted() {
-                return "unfinished frames of all connections exceed max-unfinished-frame-bytes ("
-                        + maxUnfinishedBytes + " bytes)";
             }
 
             private void frameDone() {
-                release();
                 headerRead = 0;
                 length = 0;
                 remaining = 0;
+                inFrame = 0;
                 sawFrame = true;
             }
 

@@ -368,13 +368,14 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
             replies.send(r.replyTo(), new Registered(r.requestId(), r.handle(), r.peId(), Status.REJECTED));
             return this;
         }
-        boolean holder = holds(key, r.replyTo(), r.homeRegistrarId());
+        ActorRef<Reply> holding = sessions.get(key);
         Status status = c.replica().apply(shard, s -> {
-            if (s.find(r.handle(), r.peId()) == null && !c.limits().admitsNewElement(s.pool(r.handle()) == null)) {
+            PoolElement e = s.find(r.handle(), r.peId());
+            if (e == null && !c.limits().admitsNewElement(s.pool(r.handle()) == null)) {
                 return Status.LACK_OF_RESOURCES;
             }
             return s.register(r.handle(), r.peId(), r.policy(), r.addresses(), r.lifeMs(), r.homeRegistrarId(), now,
-                    r.ownerHashHi(), r.ownerHashLo(), holder, collect);
+                    r.ownerHashHi(), r.ownerHashLo(), holds(holding, r.replyTo(), e, r.homeRegistrarId()), collect);
         });
         if (status == Status.REJECTED) {
             c.rejections().log(r.replyTo(), "re-registration of " + r.handle() + " PE "
@@ -395,9 +396,9 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
     }
 
     private Behavior<Command> onDeregister(Deregister d) {
-        boolean holder = holds(new PeKey(d.handle(), d.peId()), d.replyTo(), 0);
+        ActorRef<Reply> holding = sessions.get(new PeKey(d.handle(), d.peId()));
         Status status = c.replica().apply(shard, s -> s.deregister(d.handle(), d.peId(), d.ownerHashHi(),
-                d.ownerHashLo(), holder, collect));
+                d.ownerHashLo(), holds(holding, d.replyTo(), s.find(d.handle(), d.peId()), 0), collect));
         if (status == Status.REJECTED) {
             c.rejections().log(d.replyTo(), "deregistration of " + d.handle() + " PE "
                     + Integer.toUnsignedString(d.peId(), 16) + " by a client that does not own it");
@@ -510,19 +511,17 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
     // ------------------------------------------------------------------ helpers
 
     /**
-     * Whether {@code session} holds the PE: it registered it last. A writer that started after the PE registered
+     * Whether {@code session} holds the PE {@code e} ({@code holding}: the session the writer knows for it, or
+     * null): it registered it last. A writer that started after the PE registered
      * (a takeover, a restart) knows no session for it; then a PE without an owner secret is held by whichever
      * session of its home registrar re-registers it first.
      */
-    private boolean holds(PeKey key, ActorRef<Reply> session, int sessionRegistrarId) {
-        ActorRef<Reply> holder = sessions.get(key);
-        if (holder != null) {
-            return holder.equals(session);
+    private static boolean holds(ActorRef<Reply> holding, ActorRef<Reply> session, PoolElement e,
+                                 int sessionRegistrarId) {
+        if (holding != null) {
+            return holding.equals(session);
         }
-        return c.replica().apply(shard, s -> {
-            PoolElement e = s.find(key.handle(), key.peId());
-            return e == null || !e.hasOwner() && sessionRegistrarId != 0 && e.homeRegistrarId() == sessionRegistrarId;
-        });
+        return e == null || !e.hasOwner() && sessionRegistrarId != 0 && e.homeRegistrarId() == sessionRegistrarId;
     }
 
     /** Adds to a bounded memory of recent events, forgetting the oldest beyond {@link #MAX_REMEMBERED}. */
