@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -135,17 +136,49 @@ class ClientLibraryTest {
     }
 
     @Test
-    void reportsOfUnreachabilityRemoveTheElement() throws Exception {
+    void poolsWhoseHandlesShareAHashCodeKeepTheirOwnElements() throws Exception {
+        assertEquals("Aa".hashCode(), "BB".hashCode());
+        try (PoolElementClient pe = PoolElementClient.create(ClientSettings.of(registrar.asap()))) {
+            PoolElementRegistration aa = pe.registerBlocking(spec("Aa", 7008).peId(77)
+                    .registrationLife(Duration.ofSeconds(60)).autoReregister(false).build());
+            PoolElementRegistration bb = pe.registerBlocking(spec("BB", 7009).peId(77)
+                    .registrationLife(Duration.ofSeconds(60)).autoReregister(false).build());
+            assertEquals(2, pe.activeRegistrations());
+            Thread.sleep(1_000); // several keep-alive rounds: each answered for its own pool
+            assertEquals(List.of(77), resolveIds(user, "Aa"));
+            assertEquals(List.of(77), resolveIds(user, "BB"));
+            aa.deregister().toCompletableFuture().get(5, TimeUnit.SECONDS);
+            Thread.sleep(1_000); // the other one's keep-alives are still answered
+            assertEquals(List.of(77), resolveIds(user, "BB"), "deregistering one leaves the other");
+            assertTrue(bb.isActive());
+        }
+    }
+
+    @Test
+    void reportsOfThreeUsersRemoveTheElementAndOneUserIsOneReporter() throws Exception {
         try (PoolElementClient pe = PoolElementClient.create(ClientSettings.of(registrar.asap()))) {
             PoolElementRegistration registration = pe.registerBlocking(spec("client-unreachable", 7007)
                     .autoReregister(false).build());
-            try (PoolUserClient reporter = PoolUserClient.create(ClientSettings.of(registrar.asap()))) {
-                reporter.resolveBlocking("client-unreachable", 0);
-                for (int i = 0; i < 3; i++) {
-                    assertTrue(reporter.reportUnreachable("client-unreachable", registration.peId()));
+            List<PoolUserClient> reporters = new ArrayList<>();
+            try {
+                for (int r = 0; r < 3; r++) {
+                    reporters.add(PoolUserClient.create(ClientSettings.of(registrar.asap())));
+                    reporters.get(r).resolveBlocking("client-unreachable", 0);
                 }
-                eventually("removal after three unreachable reports", Duration.ofSeconds(3),
+                for (int i = 0; i < 3; i++) {
+                    assertTrue(reporters.get(0).reportUnreachable("client-unreachable", registration.peId()));
+                }
+                assertTrue(reporters.get(1).reportUnreachable("client-unreachable", registration.peId()));
+                Thread.sleep(300);
+                assertEquals(List.of(registration.peId()), resolveIds(user, "client-unreachable"),
+                        "two users' reports are not enough, however often one of them reports");
+                assertTrue(reporters.get(2).reportUnreachable("client-unreachable", registration.peId()));
+                eventually("removal after the third user's report", Duration.ofSeconds(3),
                         () -> resolveIds(user, "client-unreachable").isEmpty());
+            } finally {
+                for (PoolUserClient r : reporters) {
+                    r.close();
+                }
             }
         }
     }
