@@ -2,13 +2,14 @@ package org.poolkeeper.tools;
 
 import java.util.Arrays;
 import org.poolkeeper.tools.chaos.ChaosCommand;
+import org.poolkeeper.tools.hostile.HostileCommand;
 import org.poolkeeper.tools.loadgen.LoadGenerator;
 import org.poolkeeper.tools.scale.ScaleBench;
 import org.poolkeeper.tools.testbed.TestbedCommand;
 
 /**
- * The entry point of {@code poolkeeper-tools.jar}: {@code loadgen}, {@code testbed}, {@code scale-bench} or {@code chaos}, then
- * that tool's arguments. The launchers in {@code deploy/bin} and {@code deploy} call it.
+ * The entry point of {@code poolkeeper-tools.jar}: {@code loadgen}, {@code testbed}, {@code scale-bench}, {@code chaos} or
+ * {@code hostile}, then that tool's arguments. The launchers in {@code deploy/bin} and {@code deploy} call it.
  */
 public final class ToolsMain {
     private ToolsMain() {
@@ -22,8 +23,10 @@ public final class ToolsMain {
             case "testbed" -> TestbedCommand.run(rest);
             case "scale-bench" -> ScaleBench.run(rest);
             case "chaos" -> ChaosCommand.run(rest);
+            case "hostile" -> HostileCommand.run(rest);
             default -> {
-                System.err.println("poolkeeper-tools: the first argument is the tool: loadgen, testbed, scale-bench or chaos"
+                System.err.println("poolkeeper-tools: the first argument is the tool: loadgen, testbed, scale-bench, chaos "
+                        + "or hostile"
                         + (tool.isEmpty() ? "" : " (got '" + tool + "')"));
                 yield 2;
             }

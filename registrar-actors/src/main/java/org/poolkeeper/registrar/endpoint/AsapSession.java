@@ -763,6 +763,13 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         }
 
         private void onReply(ShardWriter.Reply reply) {
+            if (reply instanceof ShardWriter.Reclaimed r) {
+                // the PE is registered through this session again: its keep-alives are this session's to send
+                pes.computeIfAbsent(new PeKey(r.poolHandle(), r.peId()),
+                        k -> new KeepAliveState(WireMapping.poolHandle(k.handle())));
+                flushAndPull();
+                return;
+            }
             if (reply instanceof ShardWriter.Released r) {
                 PeKey key = new PeKey(r.poolHandle(), r.peId());
                 pes.remove(key);

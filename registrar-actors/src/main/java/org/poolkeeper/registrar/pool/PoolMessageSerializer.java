@@ -20,6 +20,7 @@ import org.poolkeeper.protocol.wire.PoolDeregistered;
 import org.poolkeeper.protocol.wire.PoolDropSessionElement;
 import org.poolkeeper.protocol.wire.PoolRegister;
 import org.poolkeeper.protocol.wire.PoolRegistered;
+import org.poolkeeper.protocol.wire.PoolReclaimed;
 import org.poolkeeper.protocol.wire.PoolReleased;
 import org.poolkeeper.protocol.wire.PoolReply;
 import org.poolkeeper.protocol.wire.PoolReplyBatch;
@@ -332,6 +333,9 @@ public final class PoolMessageSerializer extends SerializerWithStringManifest {
         } else if (reply instanceof ShardWriter.Released r) {
             b.setPoolHandle(WireMapping.poolHandle(r.poolHandle())).setPeId(r.peId())
                     .setReleased(PoolReleased.getDefaultInstance());
+        } else if (reply instanceof ShardWriter.Reclaimed r) {
+            b.setPoolHandle(WireMapping.poolHandle(r.poolHandle())).setPeId(r.peId())
+                    .setReclaimed(PoolReclaimed.getDefaultInstance());
         }
         return b.build();
     }
@@ -348,6 +352,7 @@ public final class PoolMessageSerializer extends SerializerWithStringManifest {
             case REPORTED -> new ShardWriter.Reported(r.getRequestId(), handle, r.getPeId(),
                     Status.valueOf(r.getStatus()));
             case RELEASED -> new ShardWriter.Released(handle, r.getPeId());
+            case RECLAIMED -> new ShardWriter.Reclaimed(handle, r.getPeId());
             default -> throw new IllegalArgumentException("pool reply without a body");
         };
     }

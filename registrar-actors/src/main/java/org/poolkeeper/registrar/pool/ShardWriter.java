@@ -136,7 +136,7 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
     private enum HandoverTimeout implements Command { INSTANCE }
 
     /** What a shard writer sends to sessions. */
-    public sealed interface Reply permits Registered, Deregistered, Resolved, Reported, Released {
+    public sealed interface Reply permits Registered, Deregistered, Resolved, Reported, Released, Reclaimed {
     }
 
     /** @param status {@link Status#ADDED}, {@link Status#UPDATED} or the reason for refusal */
@@ -158,6 +158,13 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
 
     /** The PE is no longer registered through the session this is sent to (removed, or registered elsewhere). */
     public record Released(PoolHandle poolHandle, int peId) implements Reply {
+    }
+
+    /**
+     * The PE is registered through the session this is sent to again: the session it went to lost its connection,
+     * and that session's registration was older than this one's (it overtook this one on its way).
+     */
+    public record Reclaimed(PoolHandle poolHandle, int peId) implements Reply {
     }
 
     // ------------------------------------------------------------------ creation
@@ -439,23 +446,23 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
     private Behavior<Command> onDropSessionElement(DropSessionElement d) {
         PeKey key = new PeKey(d.handle(), d.peId());
         ActorRef<Reply> session = sessions.get(key);
-        if (d.inFlight()) {
-            // the session closed with this registration on its way: it applies no more registrations, and if it
-            // got the PE, the PE goes, unless it took the PE from a session that still holds it (that session's
-            // newer registration overtook this one): then the PE is that session's again
+        if (d.reason() == Delta.Reason.CONNECTION_LOST) {
+            // the session closed: it applies no more registrations, and if it got the PE, the PE goes, unless it
+            // took the PE lately from a session not known to have closed: then a registration the closed session
+            // sent before its client went on to the other connection arrived after that connection's, and the PE
+            // is the other session's again
             remember(closedSessions, d.session(), System.nanoTime());
             Displaced was = displaced.get(key);
             if (d.session().equals(session) && was != null && !closedSessions.containsKey(was.session())
                     && System.nanoTime() - was.atNanos() < REMEMBER_NANOS) {
                 sessions.put(key, was.session());
                 displaced.remove(key);
+                replies.send(was.session(), new Reclaimed(d.handle(), d.peId()));
                 return this;
             }
-            if (session == null || !session.equals(d.session())) {
-                return this;
+            if (d.inFlight() && (session == null || !session.equals(d.session()))) {
+                return this; // it never got the PE: nothing to undo
             }
-        } else if (d.reason() == Delta.Reason.CONNECTION_LOST) {
-            remember(closedSessions, d.session(), System.nanoTime());
         }
         boolean dropped = c.replica().apply(shard, s -> {
             PoolElement e = s.find(d.handle(), d.peId());

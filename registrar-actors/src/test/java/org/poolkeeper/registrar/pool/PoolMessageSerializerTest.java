@@ -76,7 +76,8 @@ class PoolMessageSerializerTest {
                 new ShardWriter.Resolved(11, handle, 1, List.of(PoolElementEntry.newBuilder().setPeId(42).build()),
                         Status.REPORTED),
                 new ShardWriter.Reported(12, handle, 42, Status.UNKNOWN_POOL_ELEMENT),
-                new ShardWriter.Released(handle, 42));
+                new ShardWriter.Released(handle, 42),
+                new ShardWriter.Reclaimed(handle, 42));
         for (Object message : messages) {
             assertEquals(message, roundTrip(message));
         }

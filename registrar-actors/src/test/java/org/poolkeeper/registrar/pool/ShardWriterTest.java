@@ -163,6 +163,14 @@ class ShardWriterTest {
         w.ref.tell(new ShardWriter.DropSessionElement(handle, 3, Delta.Reason.CONNECTION_LOST, SELF, stale.getRef(),
                 true));
         live.expectMessageClass(ShardWriter.Released.class);
+        assertEquals(new ShardWriter.Reclaimed(handle, 3), live.expectMessageClass(ShardWriter.Reclaimed.class));
+        // the same when the stale session got its answer before it closed (it held the PE: a plain drop)
+        TestProbe<ShardWriter.Reply> answered = TEST_KIT.createTestProbe();
+        assertEquals(Status.UPDATED, registerOwned(w, handle, 3, 42, answered));
+        live.expectMessageClass(ShardWriter.Released.class);
+        w.ref.tell(new ShardWriter.DropSessionElement(handle, 3, Delta.Reason.CONNECTION_LOST, SELF,
+                answered.getRef()));
+        live.expectMessageClass(ShardWriter.Reclaimed.class);
         w.ref.tell(new ShardWriter.Deregister(handle, 4, 0, 0, 11, live.getRef())); // a round trip: drops applied
         reply(live, ShardWriter.Deregistered.class);
         assertNull(w.replica.apply(SHARD, s -> s.find(handle, 1)));
