@@ -28,6 +28,7 @@ import org.poolkeeper.protocol.wire.AsapMessage;
 import org.poolkeeper.protocol.wire.ErrorCause;
 import org.poolkeeper.protocol.wire.PoolElementEntry;
 import org.poolkeeper.tools.scale.RawClient;
+import org.poolkeeper.tools.ToolCli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -56,16 +57,7 @@ public final class ChaosCommand implements Callable<Integer> {
     private static final int PROBE_PE_BASE = 0x7e000000;
 
     public static int run(String... args) {
-        CommandLine cli = new CommandLine(new ChaosCommand());
-        cli.setParameterExceptionHandler((ex, a) -> {
-            ex.getCommandLine().getErr().println("chaos: " + ex.getMessage() + " (see --help)");
-            return 2;
-        });
-        cli.setExecutionExceptionHandler((ex, c, r) -> {
-            c.getErr().println("chaos: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
-            return 1;
-        });
-        return cli.execute(args);
+        return ToolCli.run("chaos", new ChaosCommand(), args);
     }
 
     @Option(names = "--root", required = true, description = "The project root (deploy/bin is started from there).")

@@ -121,12 +121,7 @@ final class FloodPhase implements AutoCloseable {
         } catch (IOException e) {
             r.fail("after the flood a new legitimate connection failed: %s", e.getMessage());
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        int elements = ctx.registrar.elements();
-        while (elements > elementsBefore && System.nanoTime() < deadline && ctx.registrar.alive()) {
-            Thread.sleep(250);
-            elements = ctx.registrar.elements();
-        }
+        int elements = ctx.registrar.awaitElementsAtMost(elementsBefore);
         r.figure("elements_before_after", elementsBefore + "/" + elements);
         r.check(elements <= elementsBefore, "30 s after the flood the registrar still holds %d PEs, %d before it",
                 elements, elementsBefore);

@@ -142,12 +142,7 @@ final class FuzzPhase {
                     owner.connection.closeReason());
             freshConnection(r, "127.0.0.1", ctx::legit);
             freshConnection(r, ctx.attacker(0).getHostAddress(), () -> ctx.attacker(0, true));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            int elements = ctx.registrar.elements();
-            while (elements > elementsBefore && System.nanoTime() < deadline && ctx.registrar.alive()) {
-                Thread.sleep(250);
-                elements = ctx.registrar.elements();
-            }
+            int elements = ctx.registrar.awaitElementsAtMost(elementsBefore);
             r.figure("elements_before_after", elementsBefore + "/" + elements);
             r.check(elements <= elementsBefore, "30 s after the fuzz the registrar holds %d PEs, %d before it",
                     elements, elementsBefore);

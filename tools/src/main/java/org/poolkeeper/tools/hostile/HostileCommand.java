@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.poolkeeper.tools.ToolCli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,16 +35,7 @@ public final class HostileCommand implements Callable<Integer> {
     private static final List<String> PHASES = List.of("hijack", "reports", "ownerless", "floods", "fuzz");
 
     public static int run(String... args) {
-        CommandLine cli = new CommandLine(new HostileCommand());
-        cli.setParameterExceptionHandler((ex, a) -> {
-            ex.getCommandLine().getErr().println("hostile: " + ex.getMessage() + " (see --help)");
-            return 2;
-        });
-        cli.setExecutionExceptionHandler((ex, c, r) -> {
-            c.getErr().println("hostile: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
-            return 1;
-        });
-        return cli.execute(args);
+        return ToolCli.run("hostile", new HostileCommand(), args);
     }
 
     @Option(names = "--root", required = true, description = "The project root (deploy/bin is started from there).")

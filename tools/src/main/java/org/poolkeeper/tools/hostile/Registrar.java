@@ -132,6 +132,20 @@ final class Registrar implements AutoCloseable {
     }
 
     /** The PEs the node holds, from a status file written after this call (3 s at most), or -1. */
+    /**
+     * Waits up to 30 s until the registrar holds no more PEs than {@code before} (what a flood or fuzz registered
+     * is removed once its connections are gone), and returns how many it holds then.
+     */
+    int awaitElementsAtMost(int before) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        int elements = elements();
+        while (elements > before && System.nanoTime() < deadline && alive()) {
+            Thread.sleep(250);
+            elements = elements();
+        }
+        return elements;
+    }
+
     int elements() throws InterruptedException {
         long after = System.currentTimeMillis();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);

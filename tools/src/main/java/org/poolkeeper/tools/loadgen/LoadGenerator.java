@@ -38,6 +38,7 @@ import org.poolkeeper.protocol.wire.PolicyInfo;
 import org.poolkeeper.protocol.wire.Registration;
 import org.poolkeeper.protocol.wire.TransportAddress;
 import org.poolkeeper.protocol.wire.TransportKind;
+import org.poolkeeper.tools.ToolCli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -127,16 +128,7 @@ public final class LoadGenerator implements Callable<Integer> {
 
     /** Runs the command line; usage errors print one line and give 2. */
     public static int run(String... args) {
-        CommandLine cli = new CommandLine(new LoadGenerator());
-        cli.setParameterExceptionHandler((ex, a) -> {
-            ex.getCommandLine().getErr().println("loadgen: " + ex.getMessage() + " (see --help)");
-            return 2;
-        });
-        cli.setExecutionExceptionHandler((ex, c, r) -> {
-            c.getErr().println("loadgen: " + oneLine(ex));
-            return 1;
-        });
-        return cli.execute(args);
+        return ToolCli.run("loadgen", new LoadGenerator(), LoadGenerator::oneLine, args);
     }
 
     /** Open loop: how long a writer naps when no request is due yet. */
@@ -341,7 +333,7 @@ public final class LoadGenerator implements Callable<Integer> {
         System.err.println("loadgen: " + what);
     }
 
-    private static String oneLine(Throwable t) {
+    static String oneLine(Throwable t) {
         Throwable root = t;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();

@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.poolkeeper.protocol.wire.ErrorCause;
+import org.poolkeeper.tools.ToolCli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -85,16 +86,7 @@ public final class ScaleBench implements Callable<Integer> {
     Path out;
 
     public static int run(String... args) {
-        CommandLine cli = new CommandLine(new ScaleBench());
-        cli.setParameterExceptionHandler((ex, a) -> {
-            ex.getCommandLine().getErr().println("scale-bench: " + ex.getMessage() + " (see --help)");
-            return 2;
-        });
-        cli.setExecutionExceptionHandler((ex, c, r) -> {
-            c.getErr().println("scale-bench: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
-            return 1;
-        });
-        return cli.execute(args);
+        return ToolCli.run("scale-bench", new ScaleBench(), args);
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.poolkeeper.client.Policy;
-import picocli.CommandLine;
+import org.poolkeeper.tools.ToolCli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -45,16 +45,7 @@ public final class TestbedCommand implements Callable<Integer> {
 
     /** Runs the command line (what {@code deploy/bin/bench testbed} and {@code deploy/testbed.sh} start). */
     public static int run(String... args) {
-        CommandLine cli = new CommandLine(new TestbedCommand());
-        cli.setParameterExceptionHandler((ex, a) -> {
-            ex.getCommandLine().getErr().println("testbed: " + ex.getMessage() + " (see --help)");
-            return 2;
-        });
-        cli.setExecutionExceptionHandler((ex, c, r) -> {
-            c.getErr().println("testbed: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
-            return 1;
-        });
-        return cli.execute(args);
+        return ToolCli.run("testbed", new TestbedCommand(), args);
     }
 
 

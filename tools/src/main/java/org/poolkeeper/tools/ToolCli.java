@@ -1,0 +1,29 @@
+package org.poolkeeper.tools;
+
+import java.util.function.Function;
+import picocli.CommandLine;
+
+/** How every tool runs its picocli command: one line and exit status 2 for bad arguments, one line and 1 on failure. */
+public final class ToolCli {
+    private ToolCli() {
+    }
+
+    /** Runs {@code command} with {@code args}; a failure is told by its message. */
+    public static int run(String name, Object command, String... args) {
+        return run(name, command, ex -> ex.getMessage() == null ? ex.toString() : ex.getMessage(), args);
+    }
+
+    /** Runs {@code command} with {@code args}; a failure is told by {@code describe}. */
+    public static int run(String name, Object command, Function<Exception, String> describe, String... args) {
+        CommandLine cli = new CommandLine(command);
+        cli.setParameterExceptionHandler((ex, a) -> {
+            ex.getCommandLine().getErr().println(name + ": " + ex.getMessage() + " (see --help)");
+            return 2;
+        });
+        cli.setExecutionExceptionHandler((ex, c, r) -> {
+            c.getErr().println(name + ": " + describe.apply(ex));
+            return 1;
+        });
+        return cli.execute(args);
+    }
+}
