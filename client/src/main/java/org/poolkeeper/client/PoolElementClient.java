@@ -65,7 +65,7 @@ public final class PoolElementClient implements AutoCloseable {
             public void onKeepAlive(EndpointKeepAlive keepAlive) {
                 answer(keepAlive);
             }
-        }, true);
+        }, () -> !registrations.isEmpty());
     }
 
     /** A client with its own small actor system (closed by {@link #close()}). */

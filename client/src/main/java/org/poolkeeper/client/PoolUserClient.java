@@ -42,7 +42,7 @@ public final class PoolUserClient implements AutoCloseable {
     private PoolUserClient(ActorSystem<?> system, ActorSystem<?> ownedSystem, ClientSettings settings) {
         this.ownedSystem = ownedSystem;
         this.settings = settings;
-        this.session = new RegistrarSession(system, settings, new RegistrarSession.Listener() { }, false);
+        this.session = new RegistrarSession(system, settings, new RegistrarSession.Listener() { }, () -> false);
         this.staleNanos = settings.cacheStaleTimeout().toNanos();
     }
 

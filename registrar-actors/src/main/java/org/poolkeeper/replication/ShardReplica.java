@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -56,6 +58,26 @@ public final class ShardReplica {
     private final WriterTotals writers = new WriterTotals();
     private long gaps;
     private long changes;
+    /**
+     * The owners of PEs with an owner secret removed lately other than by a deregistration (expiry, keep-alive or
+     * connection loss, unreachability reports), for as long as the PE's registration life (at most
+     * {@link #MAX_TOMB_MICROS}): meanwhile only that owner may register the id again. Otherwise whoever got a PE
+     * removed (three reporters suffice) could register its id first with a secret of its own and keep the PE's
+     * owner out for good. Not replicated: a writer taking the shard over starts without them.
+     */
+    private final LinkedHashMap<ElementKey, Tomb> tombs = new LinkedHashMap<>();
+    /** The latest time this writer was told (µs): when a removal without a time of its own happened. */
+    private long lastNow;
+
+    private record ElementKey(PoolHandle handle, int peId) {
+    }
+
+    private record Tomb(long ownerHi, long ownerLo, long untilMicros) {
+    }
+
+    /** Most tombs one shard keeps (the oldest go first): a few hundred KB. */
+    static final int MAX_TOMBS = 10_000;
+    static final long MAX_TOMB_MICROS = 600_000_000L;
     /** The writer incarnation this registrar runs for the shard: its registrar id, 0 when it does not write it. */
     private int incarnation;
     /** The epoch the next pool this incarnation starts gets; greater than any epoch seen in the shard. */
@@ -362,12 +384,25 @@ public final class ShardReplica {
                            int homeRegistrarId, long now, long ownerHi, long ownerLo, boolean holder,
                            Consumer<Delta> out) {
         requireWriting(handle);
+        lastNow = Math.max(lastNow, now);
         PoolOrder before = orders.get(handle);
         Pool pool = handlespace.pool(handle);
+        if (pool == null || pool.find(peId) == null) {
+            ElementKey key = new ElementKey(handle, peId);
+            Tomb tomb = tombs.get(key);
+            if (tomb != null && tomb.untilMicros() <= now) {
+                tombs.remove(key);
+            } else if (tomb != null && !(tomb.ownerHi() == ownerHi && tomb.ownerLo() == ownerLo)) {
+                return Status.REJECTED; // the PE was removed lately: its id is still its owner's
+            }
+        }
         long checksumBefore = pool == null ? 0 : pool.checksum();
         int sizeBefore = pool == null ? 0 : pool.size();
         Status status = handlespace.register(handle, peId, info, addresses, lifeMs, homeRegistrarId, now, ownerHi,
                 ownerLo, holder);
+        if (status == Status.ADDED) {
+            tombs.remove(new ElementKey(handle, peId));
+        }
         pool = handlespace.pool(handle);
         if (pool == null) {
             return status; // refused into a pool that does not exist
@@ -448,6 +483,7 @@ public final class ShardReplica {
     public Status reportUnreachable(PoolHandle handle, int peId, long reporter, long now, long windowMicros,
                                     int maxReports, Consumer<Delta> out) {
         requireWriting(handle);
+        lastNow = Math.max(lastNow, now);
         Pool pool = handlespace.pool(handle);
         if (pool == null) {
             return Status.UNKNOWN_POOL_HANDLE;
@@ -474,8 +510,10 @@ public final class ShardReplica {
      */
     public int expire(long now, IntPredicate homeIsLive, Consumer<Delta> out) {
         requireWriting(null);
+        lastNow = Math.max(lastNow, now);
         return handlespace.expire(now, (pool, e) -> {
             PoolHandle handle = pool.handle();
+            bury(handle, e, Delta.Reason.EXPIRY);
             PoolOrder before = orders.get(handle);
             PoolOrder order = writable(before).next();
             Delta.Reason reason = homeIsLive.test(e.homeRegistrarId()) ? Delta.Reason.EXPIRY
@@ -511,6 +549,7 @@ public final class ShardReplica {
     }
 
     private void removeWritten(PoolHandle handle, Pool pool, int peId, Delta.Reason reason, Consumer<Delta> out) {
+        bury(handle, pool.find(peId), reason);
         PoolOrder before = orders.get(handle);
         long checksumBefore = pool.checksum();
         int sizeBefore = pool.size();
@@ -519,6 +558,21 @@ public final class ShardReplica {
         out.accept(new Delta(handle, order.epoch(), order.sequence(), Delta.Action.REMOVE, peId, null, reason,
                 incarnation));
         settle(handle, before, checksumBefore, sizeBefore, order);
+    }
+
+    private void bury(PoolHandle handle, PoolElement e, Delta.Reason reason) {
+        if (e == null || !e.hasOwner() || reason == Delta.Reason.DEREGISTRATION) {
+            return;
+        }
+        ElementKey key = new ElementKey(handle, e.id());
+        tombs.remove(key);
+        tombs.put(key, new Tomb(e.ownerHashHi(), e.ownerHashLo(),
+                lastNow + Math.min(e.registrationLifeMs() * 1000L, MAX_TOMB_MICROS)));
+        if (tombs.size() > MAX_TOMBS) {
+            Iterator<ElementKey> oldest = tombs.keySet().iterator();
+            oldest.next();
+            oldest.remove();
+        }
     }
 
     /**

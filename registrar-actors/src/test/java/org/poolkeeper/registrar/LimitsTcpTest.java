@@ -92,6 +92,15 @@ class LimitsTcpTest {
             second.sendRaw(header);
             second.sendRaw(almost); // 120,008 bytes unfinished in all: beyond 100 KiB
             assertTrue(second.awaitClosedByPeer(Duration.ofSeconds(3)), "the connection beyond the budget");
+            // a small frame split over two writes is not charged: it completes while the budget is taken
+            byte[] resolution = new org.poolkeeper.protocol.FrameEncoder(65_536).encode(AsapMessage.newBuilder()
+                    .setHandleResolution(HandleResolution.newBuilder().setRequestId(third.nextRequestId())
+                            .setPoolHandle(TestClient.handle("nothing"))).build());
+            third.sendRaw(java.util.Arrays.copyOf(resolution, 6));
+            Thread.sleep(100);
+            third.sendRaw(java.util.Arrays.copyOfRange(resolution, 6, resolution.length));
+            assertEquals(ErrorCause.ERROR_CAUSE_UNKNOWN_POOL_HANDLE, third.next().getHandleResolutionResponse()
+                    .getCause(), "a split small frame goes on");
             assertEquals(ErrorCause.ERROR_CAUSE_UNKNOWN_POOL_HANDLE, third.resolve("nothing", null).getCause(),
                     "complete frames go on");
         }

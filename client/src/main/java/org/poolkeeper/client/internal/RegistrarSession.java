@@ -48,7 +48,7 @@ public final class RegistrarSession implements AutoCloseable {
     private final ActorSystem<?> system;
     private final ClientSettings settings;
     private final Listener listener;
-    private final boolean reconnectOnLoss;
+    private final java.util.function.BooleanSupplier reconnectOnLoss;
     private final List<RegistrarAddress> registrars;
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextRequestId = new AtomicLong();
@@ -63,11 +63,12 @@ public final class RegistrarSession implements AutoCloseable {
     private volatile boolean closed;
 
     /**
-     * @param reconnectOnLoss reconnect at once when the connection is lost (pool elements must stay
-     *                        registered); otherwise the next request reconnects (pool users)
+     * @param reconnectOnLoss whether to reconnect at once when the connection is lost (pool elements must stay
+     *                        registered); otherwise the next request reconnects (pool users, and a pool element
+     *                        client with nothing registered: a registrar closes a connection that sends nothing)
      */
     public RegistrarSession(ActorSystem<?> system, ClientSettings settings, Listener listener,
-                            boolean reconnectOnLoss) {
+                            java.util.function.BooleanSupplier reconnectOnLoss) {
         this.system = system;
         this.settings = settings;
         this.listener = listener;
@@ -241,7 +242,7 @@ public final class RegistrarSession implements AutoCloseable {
         }
         if (wasCurrent && !closed) {
             listener.onDisconnected(c.address());
-            if (reconnectOnLoss) {
+            if (reconnectOnLoss.getAsBoolean()) {
                 reconnect(Duration.ZERO);
             }
         }

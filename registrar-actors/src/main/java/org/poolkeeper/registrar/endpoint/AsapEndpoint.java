@@ -71,9 +71,8 @@ public final class AsapEndpoint {
         RegistrarSettings.Limits limits = settings.limits();
         AtomicLong unfinishedBytes = new AtomicLong();
         AtomicInteger open = new AtomicInteger();
-        Map<InetAddress, AtomicInteger> openByAddress = new ConcurrentHashMap<>();
+        Map<InetAddress, Integer> openByAddress = new ConcurrentHashMap<>();
         Limit connections = new Limit("max-connections", limits.maxConnections());
-        Limit perAddress = new Limit("max-connections-per-address", limits.maxConnectionsPerAddress());
         return Tcp.get(system).bind(settings.host(), settings.asapPort())
                 .to(Sink.foreach(connection -> {
                     InetSocketAddress remote = connection.remoteAddress();
@@ -89,17 +88,14 @@ public final class AsapEndpoint {
                                 Source.<ByteString>empty()), system);
                         return;
                     }
-                    AtomicInteger fromAddress = openByAddress.computeIfAbsent(remote.getAddress(),
-                            a -> new AtomicInteger());
                     int total = open.incrementAndGet();
-                    int mine = fromAddress.incrementAndGet();
+                    int mine = openByAddress.merge(remote.getAddress(), 1, Integer::sum);
                     Runnable closed = () -> {
                         open.decrementAndGet();
-                        if (fromAddress.decrementAndGet() == 0) {
-                            openByAddress.remove(remote.getAddress(), fromAddress);
-                        }
+                        openByAddress.computeIfPresent(remote.getAddress(), (a, n) -> n == 1 ? null : n - 1);
                     };
-                    if (!connections.admits(total - 1) || !perAddress.admits(mine - 1)) {
+                    // one address at its limit is that address's business: logged as bad input, rate-limited
+                    if (!connections.admits(total - 1) || mine > limits.maxConnectionsPerAddress()) {
                         context.badInput().log(remote, "connection refused: " + (total > limits.maxConnections()
                                 ? "max-connections (" + limits.maxConnections() + ")"
                                 : "max-connections-per-address (" + limits.maxConnectionsPerAddress() + ")")

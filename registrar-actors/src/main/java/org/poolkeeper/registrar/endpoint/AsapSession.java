@@ -136,6 +136,9 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
     /** Numbers the node's sessions: with the registrar id, a session's identity as a reporter. */
     private static final java.util.concurrent.atomic.AtomicInteger SESSIONS = new java.util.concurrent.atomic.AtomicInteger();
 
+    /** Most timed-out registrations a session remembers to drop when it closes. */
+    private static final int MAX_TIMED_OUT = 1024;
+
     /** Shortest and longest owner secret a client may send. */
     static final int MIN_OWNER_SECRET = 16;
     static final int MAX_OWNER_SECRET = 64;
@@ -290,6 +293,11 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         private final Rate resolutionRate = new Rate(settings.limits().maxHrRate());
         private final Rate reportRate = new Rate(settings.limits().maxEuRate());
         private final MessageDigest sha256 = sha256();
+        /**
+         * Registrations answered with a timeout whose copies may still reach a writer (one being taken over): on
+         * close they are dropped like those in flight. The latest {@link #MAX_TIMED_OUT} only.
+         */
+        private final java.util.LinkedHashSet<PeKey> timedOut = new java.util.LinkedHashSet<>();
 
         Logic() {
             super(shape);
@@ -353,6 +361,11 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
             // it (the client gave up here and registered the PE again through a new connection, whose
             // registration overtook this one).
             Set<PeKey> inFlight = new HashSet<>();
+            for (PeKey key : timedOut) {
+                if (!pes.containsKey(key)) {
+                    inFlight.add(key);
+                }
+            }
             for (Pending p : pending.values()) {
                 PeKey key = new PeKey(p.handle, p.peId);
                 if (p.kind == Kind.REGISTRATION && !pes.containsKey(key)) {
@@ -516,7 +529,7 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
             long[] owner = ownerHash(r.getOwnerSecret(), sha256);
             dispatch(Kind.REGISTRATION, r.getRequestId(), r.getPoolHandle(), r.getPeId(), h,
                     id -> new ShardWriter.Register(h, r.getPeId(), policy, addresses, (int) life, node.registrarId(),
-                            owner[0], owner[1], id, self));
+                            owner[0], owner[1], id, self, pes.containsKey(new PeKey(h, r.getPeId()))));
         }
 
         private void onDeregistration(Deregistration d) {
@@ -537,7 +550,8 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
             }
             long[] owner = ownerHash(d.getOwnerSecret(), sha256);
             dispatch(Kind.DEREGISTRATION, d.getRequestId(), d.getPoolHandle(), d.getPeId(), h,
-                    id -> new ShardWriter.Deregister(h, d.getPeId(), owner[0], owner[1], id, self));
+                    id -> new ShardWriter.Deregister(h, d.getPeId(), owner[0], owner[1], id, self,
+                            pes.containsKey(new PeKey(h, d.getPeId()))));
         }
 
         private void onEndpointUnreachable(EndpointUnreachable u) {
@@ -714,6 +728,10 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 switch (p.kind) {
                     case REGISTRATION -> {
                         pendingRegistrations--;
+                        timedOut.add(new PeKey(p.handle, p.peId));
+                        if (timedOut.size() > MAX_TIMED_OUT) {
+                            timedOut.remove(timedOut.iterator().next());
+                        }
                         send(registrationResponse(p.clientRequestId, p.wireHandle, p.peId,
                                 ErrorCause.ERROR_CAUSE_LACK_OF_RESOURCES));
                     }

@@ -31,6 +31,11 @@ import org.poolkeeper.registrar.node.BadInputLog;
  */
 final class ConnectionGuard extends GraphStage<FlowShape<ByteString, ByteString>> {
     private static final String CHECK = "check";
+    /**
+     * Frames up to this size do not count against max-unfinished-frame-bytes (every request of the protocol is far
+     * smaller); what they can hold is bounded by max-connections times this.
+     */
+    static final int SMALL_FRAME = 4096;
 
     private final Inlet<ByteString> in = Inlet.create("ConnectionGuard.in");
     private final Outlet<ByteString> out = Outlet.create("ConnectionGuard.out");
@@ -80,8 +85,14 @@ final class ConnectionGuard extends GraphStage<FlowShape<ByteString, ByteString>
             private long inFrame;
             private long counted;
             private boolean sawFrame;
-            /** When the connection opened, its unfinished frame started, and something last arrived (nanoTime). */
-            private final long openedNanos = System.nanoTime();
+            /**
+             * When the connection opened, its unfinished frame started, and something last arrived (nanoTime). Time
+             * in which the registrar did not read (the session held the client's input back) does not count: these
+             * move forward by it.
+             */
+            private long openedNanos = System.nanoTime();
+            /** Since when the guard waits for the session to read on (0: it reads). */
+            private long heldSinceNanos;
             private long frameStartNanos;
             private long lastReceivedNanos = openedNanos;
             private long chunkNanos;
@@ -95,11 +106,14 @@ final class ConnectionGuard extends GraphStage<FlowShape<ByteString, ByteString>
                         lastReceivedNanos = chunkNanos;
                         follow(chunk);
                         // the node's total changes once per chunk, and not at all for a chunk that ends where a
-                        // frame ends (most do): no shared counter in the way of every frame
-                        if (inFrame != counted) {
-                            long total = unfinishedBytes.addAndGet(inFrame - counted);
-                            boolean grew = inFrame > counted;
-                            counted = inFrame;
+                        // frame ends (most do): no shared counter in the way of every frame. Only large frames
+                        // count: a client's requests are small, and a connection whose small frame happens to end
+                        // in the next chunk is never closed because others hold large unfinished frames
+                        long charge = length > SMALL_FRAME ? inFrame : 0;
+                        if (charge != counted) {
+                            long total = unfinishedBytes.addAndGet(charge - counted);
+                            boolean grew = charge > counted;
+                            counted = charge;
                             if (grew && total > maxUnfinishedBytes) {
                                 close("unfinished frames of all connections exceed max-unfinished-frame-bytes ("
                                         + maxUnfinishedBytes + " bytes)");
@@ -107,11 +121,19 @@ final class ConnectionGuard extends GraphStage<FlowShape<ByteString, ByteString>
                             }
                         }
                         push(out, chunk);
+                        heldSinceNanos = chunkNanos; // until the next pull: not the client's time
                     }
                 });
                 setHandler(out, new AbstractOutHandler() {
                     @Override
                     public void onPull() {
+                        if (heldSinceNanos != 0) {
+                            long held = System.nanoTime() - heldSinceNanos;
+                            heldSinceNanos = 0;
+                            openedNanos += held;
+                            frameStartNanos += held;
+                            lastReceivedNanos += held;
+                        }
                         pull(in);
                     }
                 });
@@ -127,6 +149,9 @@ final class ConnectionGuard extends GraphStage<FlowShape<ByteString, ByteString>
 
             @Override
             public void onTimer(Object key) {
+                if (heldSinceNanos != 0 && System.nanoTime() - heldSinceNanos > 1_000_000) {
+                    return; // the session holds the client's input back: what waits unread is the registrar's doing
+                }
                 long now = System.nanoTime();
                 if (!sawFrame && now - openedNanos >= frameTimeout.toNanos()) {
                     close("no complete frame within " + frameTimeout.toMillis() + " ms (frame-timeout)");

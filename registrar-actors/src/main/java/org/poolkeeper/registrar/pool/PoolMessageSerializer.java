@@ -176,11 +176,11 @@ public final class PoolMessageSerializer extends SerializerWithStringManifest {
                     .setRegister(PoolRegister.newBuilder().setPolicy(WireMapping.policy(r.policy()))
                             .addAllAddresses(WireMapping.addressList(r.addresses())).setLifeMs(r.lifeMs())
                             .setHomeRegistrarId(r.homeRegistrarId()).setOwnerHashHi(r.ownerHashHi())
-                            .setOwnerHashLo(r.ownerHashLo()));
+                            .setOwnerHashLo(r.ownerHashLo()).setSessionHolds(r.sessionHolds()));
         } else if (command instanceof ShardWriter.Deregister d) {
             b.setPoolHandle(WireMapping.poolHandle(d.handle())).setRequestId(d.requestId()).setPeId(d.peId())
                     .setDeregister(PoolDeregister.newBuilder().setOwnerHashHi(d.ownerHashHi())
-                            .setOwnerHashLo(d.ownerHashLo()));
+                            .setOwnerHashLo(d.ownerHashLo()).setSessionHolds(d.sessionHolds()));
         } else if (command instanceof ShardWriter.Resolve r) {
             b.setPoolHandle(WireMapping.poolHandle(r.handle())).setRequestId(r.requestId())
                     .setResolve(PoolResolve.newBuilder().setMaxItems(r.maxItems()));
@@ -216,9 +216,11 @@ public final class PoolMessageSerializer extends SerializerWithStringManifest {
                     WireMapping.policy(c.getRegister().getPolicy()),
                     WireMapping.addresses(c.getRegister().getAddressesList()), c.getRegister().getLifeMs(),
                     c.getRegister().getHomeRegistrarId(), c.getRegister().getOwnerHashHi(),
-                    c.getRegister().getOwnerHashLo(), c.getRequestId(), cast(replyTo));
+                    c.getRegister().getOwnerHashLo(), c.getRequestId(), cast(replyTo),
+                    c.getRegister().getSessionHolds());
             case DEREGISTER -> new ShardWriter.Deregister(handle, c.getPeId(), c.getDeregister().getOwnerHashHi(),
-                    c.getDeregister().getOwnerHashLo(), c.getRequestId(), cast(replyTo));
+                    c.getDeregister().getOwnerHashLo(), c.getRequestId(), cast(replyTo),
+                    c.getDeregister().getSessionHolds());
             case RESOLVE -> new ShardWriter.Resolve(handle, c.getResolve().getMaxItems(), c.getRequestId(),
                     cast(replyTo));
             case REPORT_UNREACHABLE -> new ShardWriter.ReportUnreachable(handle, c.getPeId(),

@@ -3,9 +3,11 @@ package org.poolkeeper.registrar.pool;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -78,15 +80,27 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
      *
      * @param ownerHashHi the first 64 bits of SHA-256 of the client's owner secret (with {@code ownerHashLo}: the
      *                    next 64; both 0: the client sent none)
+     * @param sessionHolds whether the sending session holds the PE (a writer that started after the PE registered
+     *                    knows no session for it, and asks the session)
      */
     public record Register(PoolHandle handle, int peId, PolicyInfo policy, AddressBlock addresses, int lifeMs,
                            int homeRegistrarId, long ownerHashHi, long ownerHashLo, long requestId,
-                           ActorRef<Reply> replyTo) implements Command {
+                           ActorRef<Reply> replyTo, boolean sessionHolds) implements Command {
+        public Register(PoolHandle handle, int peId, PolicyInfo policy, AddressBlock addresses, int lifeMs,
+                        int homeRegistrarId, long ownerHashHi, long ownerHashLo, long requestId,
+                        ActorRef<Reply> replyTo) {
+            this(handle, peId, policy, addresses, lifeMs, homeRegistrarId, ownerHashHi, ownerHashLo, requestId,
+                    replyTo, false);
+        }
     }
 
     /** Remove a PE, if the sender holds it or presents its owner hash; answered with {@link Deregistered}. */
     public record Deregister(PoolHandle handle, int peId, long ownerHashHi, long ownerHashLo, long requestId,
-                             ActorRef<Reply> replyTo) implements Command {
+                             ActorRef<Reply> replyTo, boolean sessionHolds) implements Command {
+        public Deregister(PoolHandle handle, int peId, long ownerHashHi, long ownerHashLo, long requestId,
+                          ActorRef<Reply> replyTo) {
+            this(handle, peId, ownerHashHi, ownerHashLo, requestId, replyTo, false);
+        }
     }
 
     /** Owner-mode handle resolution; answered with {@link Resolved}. */
@@ -305,18 +319,25 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
     private final Replies replies;
     private final Map<PeKey, ActorRef<Reply>> sessions = new HashMap<>();
     /**
-     * Sessions known to have closed (they said so for a registration they still had in flight), with when: a
-     * registration of theirs that arrives later is not applied, since nobody would keep its PE alive.
+     * Sessions known to have closed (they said so with a connection-loss drop), by {@link #identity} (a reference
+     * would keep the closed connection's whole stream in memory), with when: a registration of theirs that arrives
+     * later is not applied, since nobody would keep its PE alive. Kept for {@link #CLOSED_NANOS}.
      */
-    private final Map<ActorRef<Reply>, Long> closedSessions = new java.util.LinkedHashMap<>();
-    /** The session a PE was taken from by another session lately, and when: see {@link #onDropSessionElement}. */
-    private final Map<PeKey, Displaced> displaced = new HashMap<>();
+    private final LinkedHashMap<Long, Long> closedSessions = new LinkedHashMap<>();
+    /** The session a PE was taken from by another session, for {@link #RECLAIM_NANOS}: see onDropSessionElement. */
+    private final LinkedHashMap<PeKey, Displaced> displaced = new LinkedHashMap<>();
 
     private record Displaced(ActorRef<Reply> session, long atNanos) {
     }
 
-    /** How long a closed session and a displaced holder are remembered. */
-    private static final long REMEMBER_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    /** How long a closed session is remembered: beyond any copy of its registrations still on its way. */
+    private static final long CLOSED_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /**
+     * How soon after a PE was taken from a session the taker's connection loss gives it back: a registration that
+     * overtook a closed connection's last one is followed by that connection's drop within moments; later, the
+     * session it was taken from may well be gone too (its registrar died, its client moved on).
+     */
+    private static final long RECLAIM_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final int MAX_REMEMBERED = 10_000;
     private final List<Delta> changes = new ArrayList<>();
     private final Consumer<Delta> collect = changes::add;
@@ -368,9 +389,10 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
     // ------------------------------------------------------------------ handlers
 
     private Behavior<Command> onRegister(Register r) {
+        forgetOld(displaced, RECLAIM_NANOS, Displaced::atNanos); // no closed session's stream kept for long
         long now = c.clock().nowMicros();
         PeKey key = new PeKey(r.handle(), r.peId());
-        if (closedSessions.containsKey(r.replyTo())) {
+        if (closedSessions.containsKey(identity(r.replyTo()))) {
             // in flight when its connection closed: applied now it would leave a PE that nobody keeps alive
             replies.send(r.replyTo(), new Registered(r.requestId(), r.handle(), r.peId(), Status.REJECTED));
             return this;
@@ -382,7 +404,7 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
                 return Status.LACK_OF_RESOURCES;
             }
             return s.register(r.handle(), r.peId(), r.policy(), r.addresses(), r.lifeMs(), r.homeRegistrarId(), now,
-                    r.ownerHashHi(), r.ownerHashLo(), holds(holding, r.replyTo(), e, r.homeRegistrarId()), collect);
+                    r.ownerHashHi(), r.ownerHashLo(), holds(holding, r.replyTo(), e, r.sessionHolds()), collect);
         });
         if (status == Status.REJECTED) {
             c.rejections().log(r.replyTo(), "re-registration of " + r.handle() + " PE "
@@ -392,7 +414,9 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
             ActorRef<Reply> previous = sessions.put(key, r.replyTo());
             if (previous != null && !previous.equals(r.replyTo())) {
                 replies.send(previous, new Released(r.handle(), r.peId()));
-                remember(displaced, key, new Displaced(previous, System.nanoTime()));
+                displaced.remove(key);
+                remember(displaced, key, new Displaced(previous, System.nanoTime()), RECLAIM_NANOS,
+                        Displaced::atNanos);
             } else {
                 displaced.remove(key);
             }
@@ -405,7 +429,7 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
     private Behavior<Command> onDeregister(Deregister d) {
         ActorRef<Reply> holding = sessions.get(new PeKey(d.handle(), d.peId()));
         Status status = c.replica().apply(shard, s -> s.deregister(d.handle(), d.peId(), d.ownerHashHi(),
-                d.ownerHashLo(), holds(holding, d.replyTo(), s.find(d.handle(), d.peId()), 0), collect));
+                d.ownerHashLo(), holds(holding, d.replyTo(), s.find(d.handle(), d.peId()), d.sessionHolds()), collect));
         if (status == Status.REJECTED) {
             c.rejections().log(d.replyTo(), "deregistration of " + d.handle() + " PE "
                     + Integer.toUnsignedString(d.peId(), 16) + " by a client that does not own it");
@@ -451,10 +475,11 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
             // took the PE lately from a session not known to have closed: then a registration the closed session
             // sent before its client went on to the other connection arrived after that connection's, and the PE
             // is the other session's again
-            remember(closedSessions, d.session(), System.nanoTime());
+            long now = System.nanoTime();
+            remember(closedSessions, identity(d.session()), now, CLOSED_NANOS, Long::longValue);
             Displaced was = displaced.get(key);
-            if (d.session().equals(session) && was != null && !closedSessions.containsKey(was.session())
-                    && System.nanoTime() - was.atNanos() < REMEMBER_NANOS) {
+            if (d.session().equals(session) && was != null
+                    && !closedSessions.containsKey(identity(was.session())) && now - was.atNanos() < RECLAIM_NANOS) {
                 sessions.put(key, was.session());
                 displaced.remove(key);
                 replies.send(was.session(), new Reclaimed(d.handle(), d.peId()));
@@ -520,25 +545,45 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
     /**
      * Whether {@code session} holds the PE {@code e} ({@code holding}: the session the writer knows for it, or
      * null): it registered it last. A writer that started after the PE registered
-     * (a takeover, a restart) knows no session for it; then a PE without an owner secret is held by whichever
-     * session of its home registrar re-registers it first.
+     * (a takeover, a restart) knows no session for it; then the session says whether it holds the PE (it was told
+     * so by the PE's earlier writer): a client cannot claim it, the registrar's session decides.
      */
     private static boolean holds(ActorRef<Reply> holding, ActorRef<Reply> session, PoolElement e,
-                                 int sessionRegistrarId) {
+                                 boolean sessionHolds) {
         if (holding != null) {
             return holding.equals(session);
         }
-        return e == null || !e.hasOwner() && sessionRegistrarId != 0 && e.homeRegistrarId() == sessionRegistrarId;
+        return e == null || sessionHolds;
     }
 
-    /** Adds to a bounded memory of recent events, forgetting the oldest beyond {@link #MAX_REMEMBERED}. */
-    private static <K, V> void remember(Map<K, V> memory, K key, V value) {
+    /**
+     * Adds to a memory of recent events in the order they happened, forgetting those older than {@code keepNanos}
+     * and the oldest beyond {@link #MAX_REMEMBERED}.
+     */
+    private static <K, V> void remember(LinkedHashMap<K, V> memory, K key, V value, long keepNanos,
+                                        java.util.function.ToLongFunction<V> when) {
         memory.put(key, value);
-        if (memory.size() > MAX_REMEMBERED) {
-            java.util.Iterator<K> oldest = memory.keySet().iterator();
-            oldest.next();
+        forgetOld(memory, keepNanos, when);
+    }
+
+    private static <K, V> void forgetOld(LinkedHashMap<K, V> memory, long keepNanos,
+                                         java.util.function.ToLongFunction<V> when) {
+        long now = System.nanoTime();
+        java.util.Iterator<V> oldest = memory.values().iterator();
+        while (oldest.hasNext()) {
+            V v = oldest.next();
+            if (memory.size() <= MAX_REMEMBERED && now - when.applyAsLong(v) < keepNanos) {
+                break;
+            }
             oldest.remove();
         }
+    }
+
+    /** A session's identity that keeps nothing of it alive: its path's hash and its incarnation's uid. */
+    private static long identity(ActorRef<?> session) {
+        return ((long) session.path().toStringWithoutAddress().hashCode() << 32)
+                ^ Integer.toUnsignedLong(session.path().uid())
+                ^ ((long) session.path().address().hashCode() * 0x9E3779B97F4A7C15L);
     }
 
     /** Hands the changes just made to the outbound replication, tells the sessions of removed PEs, re-arms. */

@@ -305,6 +305,49 @@ class ShardWriterTest {
     }
 
     @Test
+    void aPeRemovedByReportsKeepsItsIdForItsOwner() {
+        Writer w = new Writer(Duration.ofSeconds(10)).start();
+        PoolHandle handle = handle("tombstone");
+        TestProbe<ShardWriter.Reply> owner = TEST_KIT.createTestProbe();
+        TestProbe<ShardWriter.Reply> squatter = TEST_KIT.createTestProbe();
+        assertEquals(Status.ADDED, registerOwned(w, handle, 1, 42, owner));
+        for (int reporter = 1; reporter <= 3; reporter++) {
+            w.ref.tell(new ShardWriter.ReportUnreachable(handle, 1, reporter, 50 + reporter, squatter.getRef()));
+            reply(squatter, ShardWriter.Reported.class);
+        }
+        owner.expectMessageClass(ShardWriter.Released.class);
+        assertNull(w.replica.apply(SHARD, s -> s.find(handle, 1)), "three reporters removed it");
+        assertEquals(Status.REJECTED, registerOwned(w, handle, 1, 43, squatter), "another secret");
+        assertEquals(Status.REJECTED, register(w, handle, 1, 60_000, squatter), "no secret");
+        assertEquals(Status.ADDED, registerOwned(w, handle, 1, 42, owner), "its owner registers it again");
+    }
+
+    @Test
+    void aWriterThatKnowsNoSessionAsksTheSessionWhetherItHoldsAPe() {
+        Writer w = new Writer(Duration.ofSeconds(10));
+        PoolHandle handle = handle("no-session");
+        // a PE without a secret that this node's replica holds, registered before this writer started
+        w.replica.apply(SHARD, s -> {
+            s.beginIncarnation(SELF, CLOCK.nowMicros());
+            s.register(handle, 1, RR, AddressBlock.ipv4(0x7F000001, 7001, TransportKind.TCP), 60_000, SELF,
+                    CLOCK.nowMicros(), d -> { });
+            s.endIncarnation();
+            return null;
+        });
+        w.start();
+        TestProbe<ShardWriter.Reply> other = TEST_KIT.createTestProbe();
+        TestProbe<ShardWriter.Reply> holder = TEST_KIT.createTestProbe();
+        AddressBlock address = AddressBlock.ipv4(0x7F000001, 7001, TransportKind.TCP);
+        w.ref.tell(new ShardWriter.Register(handle, 1, RR, address, 60_000, SELF, 0, 0, 1, other.getRef(), false));
+        assertEquals(Status.REJECTED, reply(other, ShardWriter.Registered.class).status(),
+                "a session of the PE's home registrar that does not hold it");
+        w.ref.tell(new ShardWriter.Deregister(handle, 1, 0, 0, 2, other.getRef(), false));
+        assertEquals(Status.REJECTED, reply(other, ShardWriter.Deregistered.class).status());
+        w.ref.tell(new ShardWriter.Deregister(handle, 1, 0, 0, 3, holder.getRef(), true));
+        assertEquals(Status.REMOVED, reply(holder, ShardWriter.Deregistered.class).status(), "the session holding it");
+    }
+
+    @Test
     void aWriterStartsFromTheReplicaWithNewEpochsAndGivesThePesOfARegistrarThatLeftTheTakeoverGrace() {
         Writer w = new Writer(Duration.ofMillis(400));
         PoolHandle handle = handle("takeover");
