@@ -521,10 +521,11 @@ public final class LoadGenerator implements Callable<Integer> {
                     return registration(handles[pool], peId, policyCode);
                 }
                 case "churn" -> {
-                    // n = 1, 2: register PE k = 1, then deregister it; n = 3, 4: PE k = 2 ... (ids reused after 65,535)
+                    // n = 1, 2: register PE k = 1, then deregister it; n = 3, 4: PE k = 2 ... (ids reused after 65,535);
+                    // above the setup's ids 1..pes-per-pool, which the setup connection holds
                     long k = (n + 1) / 2;
                     int pool = (int) ((k * 7919 + index) % pools);
-                    int peId = (index << 16) | (int) (1 + (k - 1) % 65_535);
+                    int peId = ((index + 1) << 16) | (int) (1 + (k - 1) % 65_535);
                     if ((n & 1) == 1) {
                         return registration(handles[pool], peId, policyCode);
                     }
