@@ -33,7 +33,7 @@ class RegistrarSettingsTest {
         assertEquals(3863, s.asapPort());
         assertEquals(Duration.ofSeconds(5), s.keepAliveInterval());
         assertEquals(Duration.ofSeconds(5), s.keepAliveTimeout());
-        assertEquals(Duration.ZERO, s.connectionLossGrace());
+        assertEquals(Duration.ofSeconds(2), s.connectionLossGrace());
         assertEquals(3, s.maxBadPeReports());
         assertEquals(3, s.handlespace().maxHandleResolutionItems());
         assertEquals(32, s.handlespace().maxPoolHandleLength());
