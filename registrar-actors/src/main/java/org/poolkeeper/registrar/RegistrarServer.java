@@ -202,7 +202,7 @@ public final class RegistrarServer {
                     settings.maxBadPeReports(), clusterSettings.takeoverGrace(),
                     new ShardWriter.WriterLimits(new Limit("max-pools", settings.limits().maxPools()),
                             new Limit("max-pool-elements", settings.limits().maxPoolElements()), replica),
-                    settings.limits().reportWindow(), badInput);
+                    settings.limits().reportWindow(), badInput, settings.connectionLossGrace());
             sharding.set(PoolSharding.init(system, settings.numberOfShards(), writers, homes,
                     membership, badInput));
             auditorRef.get().tell(new Auditor.RegionReady(sharding.get()));

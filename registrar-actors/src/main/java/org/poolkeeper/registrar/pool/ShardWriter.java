@@ -199,13 +199,19 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
      * @param limits         the node's pool and PE limits
      * @param reportWindow   how long an unreachability report counts
      * @param rejections     where refused requests are logged (rate-limited)
+     * @param connectionLossGrace how long a session waits after its connection closed before it drops its PEs
      */
     public record Context(int registrarId, NodeReplica replica, Consumer<Delta> deltas, MicrosClock clock,
                           Supplier<Set<Integer>> liveRegistrars, HostedShards hosted, Consumer<Integer> wakeAtNewHome,
                           ShardPuller puller, int maxBadPeReports, Duration takeoverGrace, WriterLimits limits,
-                          Duration reportWindow, BadInputLog rejections) {
+                          Duration reportWindow, BadInputLog rejections, Duration connectionLossGrace) {
         long reportWindowMicros() {
             return reportWindow.toNanos() / 1000;
+        }
+
+        /** How soon after a displacement a connection-loss drop of the taker gives the PE back: see RECLAIM_NANOS. */
+        long reclaimNanos() {
+            return connectionLossGrace.toNanos() + RECLAIM_NANOS;
         }
     }
 
@@ -333,9 +339,10 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
     /** How long a closed session is remembered: beyond any copy of its registrations still on its way. */
     private static final long CLOSED_NANOS = TimeUnit.SECONDS.toNanos(60);
     /**
-     * How soon after a PE was taken from a session the taker's connection loss gives it back: a registration that
-     * overtook a closed connection's last one is followed by that connection's drop within moments; later, the
-     * session it was taken from may well be gone too (its registrar died, its client moved on).
+     * How soon after a PE was taken from a session (beyond the connection-loss grace, by which the drop is delayed)
+     * the taker's connection loss gives it back: a registration that overtook a closed connection's last one is
+     * followed by that connection's drop within moments; later, the session it was taken from may well be gone
+     * too (its registrar died, its client moved on).
      */
     private static final long RECLAIM_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final int MAX_REMEMBERED = 10_000;
@@ -389,7 +396,7 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
     // ------------------------------------------------------------------ handlers
 
     private Behavior<Command> onRegister(Register r) {
-        forgetOld(displaced, RECLAIM_NANOS, Displaced::atNanos); // no closed session's stream kept for long
+        forgetOld(displaced, c.reclaimNanos(), Displaced::atNanos); // no closed session's stream kept for long
         long now = c.clock().nowMicros();
         PeKey key = new PeKey(r.handle(), r.peId());
         if (closedSessions.containsKey(identity(r.replyTo()))) {
@@ -415,7 +422,7 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
             if (previous != null && !previous.equals(r.replyTo())) {
                 replies.send(previous, new Released(r.handle(), r.peId()));
                 displaced.remove(key);
-                remember(displaced, key, new Displaced(previous, System.nanoTime()), RECLAIM_NANOS,
+                remember(displaced, key, new Displaced(previous, System.nanoTime()), c.reclaimNanos(),
                         Displaced::atNanos);
             } else {
                 displaced.remove(key);
@@ -479,7 +486,7 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
             remember(closedSessions, identity(d.session()), now, CLOSED_NANOS, Long::longValue);
             Displaced was = displaced.get(key);
             if (d.session().equals(session) && was != null
-                    && !closedSessions.containsKey(identity(was.session())) && now - was.atNanos() < RECLAIM_NANOS) {
+                    && !closedSessions.containsKey(identity(was.session())) && now - was.atNanos() < c.reclaimNanos()) {
                 sessions.put(key, was.session());
                 displaced.remove(key);
                 replies.send(was.session(), new Reclaimed(d.handle(), d.peId()));

@@ -73,7 +73,8 @@ class ShardWriterTest {
                     hosted, wokenAtNewHome::add, (writer, shard, done) -> {
                         handovers.add(writer);
                         done.tell(new Inbox.PullDone(writer, Set.of(shard)));
-                    }, 3, grace, ShardWriter.WriterLimits.none(replica), Duration.ofSeconds(30), new BadInputLog(0));
+                    }, 3, grace, ShardWriter.WriterLimits.none(replica), Duration.ofSeconds(30), new BadInputLog(0),
+                    Duration.ZERO);
             ref = TEST_KIT.spawn(ShardWriter.create(SHARD, context));
             return this;
         }
