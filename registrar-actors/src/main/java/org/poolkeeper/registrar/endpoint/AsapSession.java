@@ -384,8 +384,7 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
             pes.clear();
             Runnable drop = () -> {
                 lost.keySet().forEach(k -> drop(k, Delta.Reason.CONNECTION_LOST));
-                inFlight.forEach(k -> sharding.tell(k.handle(), new ShardWriter.DropSessionElement(k.handle(),
-                        k.peId(), Delta.Reason.CONNECTION_LOST, node.registrarId(), self, true)));
+                inFlight.forEach(k -> drop(k, Delta.Reason.CONNECTION_LOST, true));
             };
             Duration grace = settings.connectionLossGrace();
             if (grace.isZero()) {
@@ -535,17 +534,15 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         private void onDeregistration(Deregistration d) {
             PoolHandle h = handle(d.getPoolHandle(), "deregistration");
             if (h == null) {
-                send(AsapMessage.newBuilder().setDeregistrationResponse(DeregistrationResponse.newBuilder()
-                        .setRequestId(d.getRequestId()).setPoolHandle(d.getPoolHandle()).setPeId(d.getPeId())
-                        .setCause(ErrorCause.ERROR_CAUSE_INVALID_VALUES)).build());
+                send(deregistrationResponse(d.getRequestId(), d.getPoolHandle(), d.getPeId(),
+                        ErrorCause.ERROR_CAUSE_INVALID_VALUES));
                 return;
             }
             if (!validSecret(d.getOwnerSecret())) {
                 node.badInput().log(remote, "deregistration of " + h + " with an owner secret of "
                         + d.getOwnerSecret().size() + " bytes");
-                send(AsapMessage.newBuilder().setDeregistrationResponse(DeregistrationResponse.newBuilder()
-                        .setRequestId(d.getRequestId()).setPoolHandle(d.getPoolHandle()).setPeId(d.getPeId())
-                        .setCause(ErrorCause.ERROR_CAUSE_INVALID_VALUES)).build());
+                send(deregistrationResponse(d.getRequestId(), d.getPoolHandle(), d.getPeId(),
+                        ErrorCause.ERROR_CAUSE_INVALID_VALUES));
                 return;
             }
             long[] owner = ownerHash(d.getOwnerSecret(), sha256);
@@ -594,8 +591,13 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         }
 
         private void drop(PeKey key, Delta.Reason reason) {
+            drop(key, reason, false);
+        }
+
+        /** @param inFlight the session never got the PE, as far as it knows (its registration was on its way) */
+        private void drop(PeKey key, Delta.Reason reason, boolean inFlight) {
             sharding.tell(key.handle(), new ShardWriter.DropSessionElement(key.handle(), key.peId(), reason,
-                    node.registrarId(), self));
+                    node.registrarId(), self, inFlight));
         }
 
         // -------------------------------------------------------------- replies from shard writers
@@ -735,10 +737,8 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                         send(registrationResponse(p.clientRequestId, p.wireHandle, p.peId,
                                 ErrorCause.ERROR_CAUSE_LACK_OF_RESOURCES));
                     }
-                    case DEREGISTRATION -> send(AsapMessage.newBuilder().setDeregistrationResponse(
-                            DeregistrationResponse.newBuilder().setRequestId(p.clientRequestId)
-                                    .setPoolHandle(p.wireHandle).setPeId(p.peId)
-                                    .setCause(ErrorCause.ERROR_CAUSE_LACK_OF_RESOURCES)).build());
+                    case DEREGISTRATION -> send(deregistrationResponse(p.clientRequestId, p.wireHandle, p.peId,
+                            ErrorCause.ERROR_CAUSE_LACK_OF_RESOURCES));
                     case RESOLUTION -> send(AsapMessage.newBuilder().setHandleResolutionResponse(
                             HandleResolutionResponse.newBuilder().setRequestId(p.clientRequestId)
                                     .setPoolHandle(p.wireHandle).setCause(ErrorCause.ERROR_CAUSE_LACK_OF_RESOURCES))
@@ -841,9 +841,8 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 // a deregistration sent again may find the PE gone by its first attempt: that is what was asked
                 boolean gone = p.attempts > 1 && (d.status() == Status.UNKNOWN_POOL_ELEMENT
                         || d.status() == Status.UNKNOWN_POOL_HANDLE);
-                send(AsapMessage.newBuilder().setDeregistrationResponse(DeregistrationResponse.newBuilder()
-                        .setRequestId(p.clientRequestId).setPoolHandle(p.wireHandle).setPeId(d.peId())
-                        .setCause(gone ? ErrorCause.ERROR_CAUSE_OK : WireMapping.cause(d.status()))).build());
+                send(deregistrationResponse(p.clientRequestId, p.wireHandle, d.peId(),
+                        gone ? ErrorCause.ERROR_CAUSE_OK : WireMapping.cause(d.status())));
             } else if (reply instanceof ShardWriter.Resolved r) {
                 HandleResolutionResponse.Builder b = HandleResolutionResponse.newBuilder()
                         .setRequestId(p.clientRequestId).setPoolHandle(p.wireHandle)
@@ -932,6 +931,12 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
 
     private static AsapMessage registrationResponse(long requestId, ByteString handle, int peId, ErrorCause cause) {
         return AsapMessage.newBuilder().setRegistrationResponse(RegistrationResponse.newBuilder()
+                .setRequestId(requestId).setPoolHandle(handle).setPeId(peId).setCause(cause)).build();
+    }
+
+    private static AsapMessage deregistrationResponse(long requestId, ByteString handle, int peId,
+                                                      ErrorCause cause) {
+        return AsapMessage.newBuilder().setDeregistrationResponse(DeregistrationResponse.newBuilder()
                 .setRequestId(requestId).setPoolHandle(handle).setPeId(peId).setCause(cause)).build();
     }
 
