@@ -35,6 +35,8 @@ class RegistrarClusterTest {
     static final String[] SETTINGS = {
             "poolkeeper.registrar.replication.audit-interval=250ms",
             "poolkeeper.registrar.test-hooks=on",
+            // every PE removal and its reason in the registrars' output (printed when a check fails)
+            "poolkeeper.removals=DEBUG",
             "poolkeeper.registrar.max-hres-items=128",
             "poolkeeper.registrar.keep-alive-interval=1s",
             "poolkeeper.registrar.keep-alive-timeout=1s",
@@ -300,7 +302,21 @@ class RegistrarClusterTest {
             assertTrue(puSummary.get("resolutions").asLong() > 1000, puSummary.toString());
             assertTrue(puSummary.get("errors").asLong() * 20 < puSummary.get("resolutions").asLong(),
                     "bounded failed resolutions: " + puSummary);
-            ClientLibraryTest.eventually("A and C equal", Duration.ofSeconds(10), () -> converged(4 * pools, a, c));
+            // the probe's PEs count: its client gave up on its connection to A again and again while the pools had
+            // no writer, and registered them again through each new one; none may be lost to an old one's drop
+            try {
+                awaitConverged("A and C equal", Duration.ofSeconds(10), 4 * pools, a, c);
+            } catch (AssertionError e) {
+                for (int i = 0; i < pools; i++) {
+                    System.out.printf("takeover-%d: A %s, C %s; via A %d, C %d, B %d%n", i, ids(puA, "takeover-" + i),
+                            ids(puC, "takeover-" + i), viaA[i], viaC[i], viaB[i]);
+                }
+                for (RegistrarProcess p : List.of(a, c)) {
+                    p.output().stream().filter(l -> l.contains("WARN") || l.contains("removed") || l.contains("shard"))
+                            .forEach(l -> System.out.println("log of " + p.asap() + ": " + l));
+                }
+                throw e;
+            }
 
             // B restarted: it joins, pulls the handlespace before it accepts clients, and converges
             long restarting = System.nanoTime();

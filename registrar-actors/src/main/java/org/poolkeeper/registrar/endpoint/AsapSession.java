@@ -206,6 +206,8 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
     private static final class KeepAliveState {
         final ByteString wireHandle;
         long sentAtNanos;
+        /** The PE's registration stamp in its writer's last answer to this session (0: not yet known). */
+        long stamp;
 
         KeepAliveState(ByteString wireHandle) {
             this.wireHandle = wireHandle;
@@ -383,8 +385,8 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
             Map<PeKey, KeepAliveState> lost = Map.copyOf(pes);
             pes.clear();
             Runnable drop = () -> {
-                lost.keySet().forEach(k -> drop(k, Delta.Reason.CONNECTION_LOST));
-                inFlight.forEach(k -> drop(k, Delta.Reason.CONNECTION_LOST, true));
+                lost.forEach((k, state) -> drop(k, Delta.Reason.CONNECTION_LOST, false, state.stamp));
+                inFlight.forEach(k -> drop(k, Delta.Reason.CONNECTION_LOST, true, 0));
             };
             Duration grace = settings.connectionLossGrace();
             if (grace.isZero()) {
@@ -590,14 +592,13 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
             }
         }
 
-        private void drop(PeKey key, Delta.Reason reason) {
-            drop(key, reason, false);
-        }
-
-        /** @param inFlight the session never got the PE, as far as it knows (its registration was on its way) */
-        private void drop(PeKey key, Delta.Reason reason, boolean inFlight) {
+        /**
+         * @param inFlight the session never got the PE, as far as it knows (its registration was on its way)
+         * @param stamp    the PE's registration stamp in its writer's last answer to this session (0: none)
+         */
+        private void drop(PeKey key, Delta.Reason reason, boolean inFlight, long stamp) {
             sharding.tell(key.handle(), new ShardWriter.DropSessionElement(key.handle(), key.peId(), reason,
-                    node.registrarId(), self, inFlight));
+                    node.registrarId(), self, inFlight, stamp));
         }
 
         // -------------------------------------------------------------- replies from shard writers
@@ -784,7 +785,7 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
             if (reply instanceof ShardWriter.Reclaimed r) {
                 // the PE is registered through this session again: its keep-alives are this session's to send
                 pes.computeIfAbsent(new PeKey(r.poolHandle(), r.peId()),
-                        k -> new KeepAliveState(WireMapping.poolHandle(k.handle())));
+                        k -> new KeepAliveState(WireMapping.poolHandle(k.handle()))).stamp = r.stamp();
                 flushAndPull();
                 return;
             }
@@ -809,7 +810,7 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                         // a late copy of a registration (its first copy was slow, the retry took another route)
                         // added a PE the client has since deregistered, or was told had failed, and is not
                         // registering again: undo it
-                        drop(key, Delta.Reason.DEREGISTRATION);
+                        drop(key, Delta.Reason.DEREGISTRATION, false, r.stamp());
                     }
                 }
                 return;
@@ -823,6 +824,8 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                     pes.remove(key); // refused after all (its pool changed meanwhile): the client's next try is told
                     node.badInput().log(remote, "re-registration of " + p.handle + " PE "
                             + Integer.toUnsignedString(p.peId, 16) + " answered early, then refused: " + r.status());
+                } else if (reply instanceof ShardWriter.Registered r && pes.get(key) != null) {
+                    pes.get(key).stamp = r.stamp();
                 }
                 return;
             }
@@ -833,8 +836,10 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 if (r.status() == Status.ADDED || r.status() == Status.UPDATED) {
                     // a (re-)registration answers any keep-alive still outstanding: the PE is alive, and a client
                     // that ignored that keep-alive (its registration had timed out on its side) registered again
-                    pes.computeIfAbsent(new PeKey(r.poolHandle(), r.peId()),
-                            k -> new KeepAliveState(WireMapping.poolHandle(k.handle()))).sentAtNanos = 0;
+                    KeepAliveState state = pes.computeIfAbsent(new PeKey(r.poolHandle(), r.peId()),
+                            k -> new KeepAliveState(WireMapping.poolHandle(k.handle())));
+                    state.sentAtNanos = 0;
+                    state.stamp = r.stamp();
                 }
                 send(registrationResponse(p.clientRequestId, p.wireHandle, r.peId(), WireMapping.cause(r.status())));
             } else if (reply instanceof ShardWriter.Deregistered d) {
@@ -916,7 +921,7 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 if (now - sentAt >= keepAliveTimeoutNanos) {
                     it.remove();
                     forgetAnswered(entry.getKey());
-                    drop(entry.getKey(), Delta.Reason.KEEP_ALIVE_LOST);
+                    drop(entry.getKey(), Delta.Reason.KEEP_ALIVE_LOST, false, entry.getValue().stamp);
                 } else {
                     oldestPending = Math.min(oldestPending, sentAt);
                 }

@@ -190,7 +190,8 @@ public final class PoolMessageSerializer extends SerializerWithStringManifest {
         } else if (command instanceof ShardWriter.DropSessionElement d) {
             b.setPoolHandle(WireMapping.poolHandle(d.handle())).setPeId(d.peId())
                     .setDropSessionElement(PoolDropSessionElement.newBuilder().setReason(d.reason().name())
-                            .setSessionRegistrarId(d.sessionRegistrarId()).setInFlight(d.inFlight()));
+                            .setSessionRegistrarId(d.sessionRegistrarId()).setInFlight(d.inFlight())
+                            .setStampUs(d.stamp()));
         } else if (command instanceof ShardWriter.Wake w) {
             b.setWake(PoolWake.newBuilder().setRegistrarLeft(w.registrarLeft()));
         } else {
@@ -228,7 +229,7 @@ public final class PoolMessageSerializer extends SerializerWithStringManifest {
             case DROP_SESSION_ELEMENT -> new ShardWriter.DropSessionElement(handle, c.getPeId(),
                     Delta.Reason.valueOf(c.getDropSessionElement().getReason()),
                     c.getDropSessionElement().getSessionRegistrarId(), cast(replyTo),
-                    c.getDropSessionElement().getInFlight());
+                    c.getDropSessionElement().getInFlight(), c.getDropSessionElement().getStampUs());
             default -> throw new IllegalArgumentException("pool command without a body");
         };
     }
@@ -321,7 +322,7 @@ public final class PoolMessageSerializer extends SerializerWithStringManifest {
         PoolReply.Builder b = PoolReply.newBuilder();
         if (reply instanceof ShardWriter.Registered r) {
             b.setRequestId(r.requestId()).setPoolHandle(WireMapping.poolHandle(r.poolHandle())).setPeId(r.peId())
-                    .setStatus(r.status().name()).setRegistered(PoolRegistered.getDefaultInstance());
+                    .setStatus(r.status().name()).setRegistered(PoolRegistered.newBuilder().setStampUs(r.stamp()));
         } else if (reply instanceof ShardWriter.Deregistered d) {
             b.setRequestId(d.requestId()).setPoolHandle(WireMapping.poolHandle(d.poolHandle())).setPeId(d.peId())
                     .setStatus(d.status().name()).setDeregistered(PoolDeregistered.getDefaultInstance());
@@ -337,7 +338,7 @@ public final class PoolMessageSerializer extends SerializerWithStringManifest {
                     .setReleased(PoolReleased.getDefaultInstance());
         } else if (reply instanceof ShardWriter.Reclaimed r) {
             b.setPoolHandle(WireMapping.poolHandle(r.poolHandle())).setPeId(r.peId())
-                    .setReclaimed(PoolReclaimed.getDefaultInstance());
+                    .setReclaimed(PoolReclaimed.newBuilder().setStampUs(r.stamp()));
         }
         return b.build();
     }
@@ -346,7 +347,7 @@ public final class PoolMessageSerializer extends SerializerWithStringManifest {
         var handle = WireMapping.poolHandle(r.getPoolHandle());
         return switch (r.getBodyCase()) {
             case REGISTERED -> new ShardWriter.Registered(r.getRequestId(), handle, r.getPeId(),
-                    Status.valueOf(r.getStatus()));
+                    Status.valueOf(r.getStatus()), r.getRegistered().getStampUs());
             case DEREGISTERED -> new ShardWriter.Deregistered(r.getRequestId(), handle, r.getPeId(),
                     Status.valueOf(r.getStatus()));
             case RESOLVED -> new ShardWriter.Resolved(r.getRequestId(), handle, r.getResolved().getPolicyType(),
@@ -354,7 +355,7 @@ public final class PoolMessageSerializer extends SerializerWithStringManifest {
             case REPORTED -> new ShardWriter.Reported(r.getRequestId(), handle, r.getPeId(),
                     Status.valueOf(r.getStatus()));
             case RELEASED -> new ShardWriter.Released(handle, r.getPeId());
-            case RECLAIMED -> new ShardWriter.Reclaimed(handle, r.getPeId());
+            case RECLAIMED -> new ShardWriter.Reclaimed(handle, r.getPeId(), r.getReclaimed().getStampUs());
             default -> throw new IllegalArgumentException("pool reply without a body");
         };
     }

@@ -120,13 +120,22 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
     /**
      * A session lost a PE (keep-alive unanswered, or its connection closed): remove the PE if it is still
      * registered through that session. Not answered.
+     *
+     * @param stamp the PE's registration stamp in the session's last {@link Registered} or {@link Reclaimed} (0:
+     *              none): a writer that knows no session for the PE (it started after the PE registered) removes
+     *              it only if nobody registered it since
      */
     public record DropSessionElement(PoolHandle handle, int peId, Delta.Reason reason, int sessionRegistrarId,
-                                     ActorRef<Reply> session, boolean inFlight) implements Command {
+                                     ActorRef<Reply> session, boolean inFlight, long stamp) implements Command {
         /** A PE the session held. */
         public DropSessionElement(PoolHandle handle, int peId, Delta.Reason reason, int sessionRegistrarId,
                                   ActorRef<Reply> session) {
-            this(handle, peId, reason, sessionRegistrarId, session, false);
+            this(handle, peId, reason, sessionRegistrarId, session, false, 0);
+        }
+
+        public DropSessionElement(PoolHandle handle, int peId, Delta.Reason reason, int sessionRegistrarId,
+                                  ActorRef<Reply> session, boolean inFlight) {
+            this(handle, peId, reason, sessionRegistrarId, session, inFlight, 0);
         }
     }
 
@@ -153,8 +162,16 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
     public sealed interface Reply permits Registered, Deregistered, Resolved, Reported, Released, Reclaimed {
     }
 
-    /** @param status {@link Status#ADDED}, {@link Status#UPDATED} or the reason for refusal */
-    public record Registered(long requestId, PoolHandle poolHandle, int peId, Status status) implements Reply {
+    /**
+     * @param status {@link Status#ADDED}, {@link Status#UPDATED} or the reason for refusal
+     * @param stamp  when applied, the PE's registration stamp (its last registration's time, µs, replicated with
+     *               it); 0 otherwise
+     */
+    public record Registered(long requestId, PoolHandle poolHandle, int peId, Status status, long stamp)
+            implements Reply {
+        public Registered(long requestId, PoolHandle poolHandle, int peId, Status status) {
+            this(requestId, poolHandle, peId, status, 0);
+        }
     }
 
     /** @param status {@link Status#REMOVED}, {@link Status#UNKNOWN_POOL_HANDLE}, {@link Status#UNKNOWN_POOL_ELEMENT} */
@@ -178,7 +195,7 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
      * The PE is registered through the session this is sent to again: the session it went to lost its connection,
      * and that session's registration was older than this one's (it overtook this one on its way).
      */
-    public record Reclaimed(PoolHandle poolHandle, int peId) implements Reply {
+    public record Reclaimed(PoolHandle poolHandle, int peId, long stamp) implements Reply {
     }
 
     // ------------------------------------------------------------------ creation
@@ -330,11 +347,23 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
      * later is not applied, since nobody would keep its PE alive. Kept for {@link #CLOSED_NANOS}.
      */
     private final LinkedHashMap<Long, Long> closedSessions = new LinkedHashMap<>();
-    /** The session a PE was taken from by another session, for {@link #RECLAIM_NANOS}: see onDropSessionElement. */
+    /**
+     * The sessions a PE was taken from by other sessions within {@link #RECLAIM_NANOS}, the latest first: see
+     * onDropSessionElement.
+     */
     private final LinkedHashMap<PeKey, Displaced> displaced = new LinkedHashMap<>();
 
-    private record Displaced(ActorRef<Reply> session, long atNanos) {
+    /**
+     * A session that held a PE until {@code atNanos}, and the ones displaced before it. A chain, not one session: a
+     * client that gave up on several connections in a row (each closed while its registration waited for a
+     * takeover) has a copy of the registration from each on its way, and they can reach the writer after the live
+     * connection's (region buffer and relay are two paths); each closed one takes the PE in turn.
+     */
+    private record Displaced(ActorRef<Reply> session, long atNanos, Displaced earlier) {
     }
+
+    /** The most sessions remembered as displaced for one PE. */
+    private static final int MAX_DISPLACED = 8;
 
     /** How long a closed session is remembered: beyond any copy of its registrations still on its way. */
     private static final long CLOSED_NANOS = TimeUnit.SECONDS.toNanos(60);
@@ -421,15 +450,17 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
             ActorRef<Reply> previous = sessions.put(key, r.replyTo());
             if (previous != null && !previous.equals(r.replyTo())) {
                 replies.send(previous, new Released(r.handle(), r.peId()));
-                displaced.remove(key);
-                remember(displaced, key, new Displaced(previous, System.nanoTime()), c.reclaimNanos(),
+                long nowNanos = System.nanoTime();
+                Displaced earlier = recent(displaced.remove(key), r.replyTo(), previous, nowNanos);
+                remember(displaced, key, new Displaced(previous, nowNanos, earlier), c.reclaimNanos(),
                         Displaced::atNanos);
-            } else {
-                displaced.remove(key);
             }
+            // a holder registering again keeps the chain: it may be a closed session's late copy, and the session
+            // it took the PE from gets it back at that session's drop
         }
+        long stamp = status == Status.ADDED || status == Status.UPDATED ? stampOf(r.handle(), r.peId()) : 0;
         publish();
-        replies.send(r.replyTo(), new Registered(r.requestId(), r.handle(), r.peId(), status));
+        replies.send(r.replyTo(), new Registered(r.requestId(), r.handle(), r.peId(), status, stamp));
         return this;
     }
 
@@ -484,13 +515,20 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
             // is the other session's again
             long now = System.nanoTime();
             remember(closedSessions, identity(d.session()), now, CLOSED_NANOS, Long::longValue);
-            Displaced was = displaced.get(key);
-            if (d.session().equals(session) && was != null
-                    && !closedSessions.containsKey(identity(was.session())) && now - was.atNanos() < c.reclaimNanos()) {
-                sessions.put(key, was.session());
-                displaced.remove(key);
-                replies.send(was.session(), new Reclaimed(d.handle(), d.peId()));
-                return this;
+            if (d.session().equals(session)) {
+                for (Displaced was = displaced.get(key); was != null && now - was.atNanos() < c.reclaimNanos();
+                     was = was.earlier()) {
+                    if (!was.session().equals(d.session()) && !closedSessions.containsKey(identity(was.session()))) {
+                        sessions.put(key, was.session());
+                        if (was.earlier() == null) {
+                            displaced.remove(key);
+                        } else {
+                            displaced.put(key, was.earlier());
+                        }
+                        replies.send(was.session(), new Reclaimed(d.handle(), d.peId(), stampOf(d.handle(), d.peId())));
+                        return this;
+                    }
+                }
             }
             if (d.inFlight() && (session == null || !session.equals(d.session()))) {
                 return this; // it never got the PE: nothing to undo
@@ -501,8 +539,12 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
             if (e == null) {
                 return false;
             }
+            // a writer that started after the PE registered knows no session for it: the dropping session held it if
+            // it is of the PE's home registrar and nobody registered the PE since that session's registration (a
+            // client that reconnected to the same registrar registered it through a new session meanwhile)
             boolean bySession = session != null ? session.equals(d.session())
-                    : e.homeRegistrarId() == d.sessionRegistrarId(); // a restarted writer knows no session
+                    : e.homeRegistrarId() == d.sessionRegistrarId()
+                            && (d.stamp() == 0 || d.stamp() == e.lastReregisteredAt());
             return bySession && s.deregister(d.handle(), d.peId(), d.reason(), collect) == Status.REMOVED;
         });
         if (dropped) {
@@ -561,6 +603,33 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
             return holding.equals(session);
         }
         return e == null || sessionHolds;
+    }
+
+    /** The registration stamp of a PE of this shard (see {@link Registered#stamp()}), 0 if it is not listed. */
+    private long stampOf(PoolHandle handle, int peId) {
+        return c.replica().apply(shard, s -> {
+            PoolElement e = s.find(handle, peId);
+            return e == null ? 0L : e.lastReregisteredAt();
+        });
+    }
+
+    /**
+     * The chain {@code chain} without {@code holder} (it holds the PE now) and {@code previous} (it goes first),
+     * without displacements older than the reclaim window, and at most {@link #MAX_DISPLACED} - 1 long.
+     */
+    private Displaced recent(Displaced chain, ActorRef<Reply> holder, ActorRef<Reply> previous, long nowNanos) {
+        List<Displaced> kept = new ArrayList<>();
+        for (Displaced d = chain; d != null && kept.size() < MAX_DISPLACED - 1
+                && nowNanos - d.atNanos() < c.reclaimNanos(); d = d.earlier()) {
+            if (!d.session().equals(holder) && !d.session().equals(previous)) {
+                kept.add(d);
+            }
+        }
+        Displaced rebuilt = null;
+        for (int i = kept.size() - 1; i >= 0; i--) {
+            rebuilt = new Displaced(kept.get(i).session(), kept.get(i).atNanos(), rebuilt);
+        }
+        return rebuilt;
     }
 
     /**

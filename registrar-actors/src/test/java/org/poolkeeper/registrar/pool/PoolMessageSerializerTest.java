@@ -68,16 +68,18 @@ class PoolMessageSerializerTest {
                 new ShardWriter.ReportUnreachable(handle, 42, 0xA1_0000_0007L, 12, probe.ref()),
                 new ShardWriter.DropSessionElement(handle, 42, Delta.Reason.KEEP_ALIVE_LOST, 0xA1, probe.ref()),
                 new ShardWriter.DropSessionElement(handle, 42, Delta.Reason.CONNECTION_LOST, 0xA1, probe.ref(), true),
+                new ShardWriter.DropSessionElement(handle, 42, Delta.Reason.CONNECTION_LOST, 0xA1, probe.ref(), false,
+                        1_796_000_000_123_456L),
                 new ShardWriter.Wake(0xB2, auditor.ref()),
                 new ShardWriter.Wake(0, null),
                 new Auditor.WriterAwake(17, 0xA1),
-                new ShardWriter.Registered(9, handle, 42, Status.ADDED),
+                new ShardWriter.Registered(9, handle, 42, Status.ADDED, 1_796_000_000_123_456L),
                 new ShardWriter.Deregistered(10, handle, 42, Status.REMOVED),
                 new ShardWriter.Resolved(11, handle, 1, List.of(PoolElementEntry.newBuilder().setPeId(42).build()),
                         Status.REPORTED),
                 new ShardWriter.Reported(12, handle, 42, Status.UNKNOWN_POOL_ELEMENT),
                 new ShardWriter.Released(handle, 42),
-                new ShardWriter.Reclaimed(handle, 42));
+                new ShardWriter.Reclaimed(handle, 42, 1_796_000_000_123_456L));
         for (Object message : messages) {
             assertEquals(message, roundTrip(message));
         }

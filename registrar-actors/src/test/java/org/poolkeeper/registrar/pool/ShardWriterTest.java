@@ -164,7 +164,7 @@ class ShardWriterTest {
         w.ref.tell(new ShardWriter.DropSessionElement(handle, 3, Delta.Reason.CONNECTION_LOST, SELF, stale.getRef(),
                 true));
         live.expectMessageClass(ShardWriter.Released.class);
-        assertEquals(new ShardWriter.Reclaimed(handle, 3), live.expectMessageClass(ShardWriter.Reclaimed.class));
+        assertReclaimed(w, live, handle, 3);
         // the same when the stale session got its answer before it closed (it held the PE: a plain drop)
         TestProbe<ShardWriter.Reply> answered = TEST_KIT.createTestProbe();
         assertEquals(Status.UPDATED, registerOwned(w, handle, 3, 42, answered));
@@ -182,6 +182,51 @@ class ShardWriterTest {
         w.ref.tell(new ShardWriter.Deregister(handle, 4, 0, 0, 12, live.getRef()));
         reply(live, ShardWriter.Deregistered.class);
         assertNull(w.replica.apply(SHARD, s -> s.find(handle, 3)));
+    }
+
+    @Test
+    void lateCopiesFromSeveralClosedSessionsGiveThePeBackToTheLiveOne() {
+        // a client gave up on two connections in a row while the pool's writer was being taken over, and registered
+        // through a third; copies from both closed ones reached the writer after the live one's, some twice
+        Writer w = new Writer(Duration.ofSeconds(10)).start();
+        PoolHandle handle = handle("closed-chain");
+        TestProbe<ShardWriter.Reply> live = TEST_KIT.createTestProbe();
+        TestProbe<ShardWriter.Reply> first = TEST_KIT.createTestProbe();
+        TestProbe<ShardWriter.Reply> second = TEST_KIT.createTestProbe();
+        assertEquals(Status.ADDED, registerOwned(w, handle, 5, 42, live));
+        assertEquals(Status.UPDATED, registerOwned(w, handle, 5, 42, first));
+        live.expectMessageClass(ShardWriter.Released.class);
+        assertEquals(Status.UPDATED, registerOwned(w, handle, 5, 42, second));
+        first.expectMessageClass(ShardWriter.Released.class);
+        assertEquals(Status.UPDATED, registerOwned(w, handle, 5, 42, first));
+        second.expectMessageClass(ShardWriter.Released.class);
+        assertEquals(Status.UPDATED, registerOwned(w, handle, 5, 42, second)); // a second copy
+        first.expectMessageClass(ShardWriter.Released.class);
+        // the closed sessions' drops, the one that does not hold the PE first
+        w.ref.tell(new ShardWriter.DropSessionElement(handle, 5, Delta.Reason.CONNECTION_LOST, SELF, first.getRef(),
+                true));
+        w.ref.tell(new ShardWriter.DropSessionElement(handle, 5, Delta.Reason.CONNECTION_LOST, SELF, second.getRef(),
+                true));
+        assertReclaimed(w, live, handle, 5);
+        w.ref.tell(new ShardWriter.Deregister(handle, 6, 0, 0, 11, live.getRef())); // a round trip: drops applied
+        reply(live, ShardWriter.Deregistered.class);
+        assertNotNull(w.replica.apply(SHARD, s -> s.find(handle, 5)), "the live session's PE stays");
+        // it is the live session's: its own drop removes it, and no closed session gets it back
+        w.ref.tell(new ShardWriter.DropSessionElement(handle, 5, Delta.Reason.CONNECTION_LOST, SELF, live.getRef()));
+        w.ref.tell(new ShardWriter.Deregister(handle, 6, 0, 0, 12, live.getRef()));
+        reply(live, ShardWriter.Deregistered.class);
+        assertNull(w.replica.apply(SHARD, s -> s.find(handle, 5)));
+        first.expectNoMessage(Duration.ofMillis(50));
+        second.expectNoMessage(Duration.ofMillis(50));
+    }
+
+    /** The session got the PE back, with the PE's registration stamp (its drop carries it). */
+    private static void assertReclaimed(Writer w, TestProbe<ShardWriter.Reply> session, PoolHandle handle, int peId) {
+        ShardWriter.Reclaimed reclaimed = session.expectMessageClass(ShardWriter.Reclaimed.class);
+        assertEquals(handle, reclaimed.poolHandle());
+        assertEquals(peId, reclaimed.peId());
+        long stamp = w.replica.apply(SHARD, s -> s.find(handle, peId).lastReregisteredAt());
+        assertEquals(stamp, reclaimed.stamp());
     }
 
     @Test
@@ -346,6 +391,36 @@ class ShardWriterTest {
         assertEquals(Status.REJECTED, reply(other, ShardWriter.Deregistered.class).status());
         w.ref.tell(new ShardWriter.Deregister(handle, 1, 0, 0, 3, holder.getRef(), true));
         assertEquals(Status.REMOVED, reply(holder, ShardWriter.Deregistered.class).status(), "the session holding it");
+    }
+
+    @Test
+    void aWriterThatKnowsNoSessionHonoursOnlyTheDropOfThePesLastRegistration() {
+        Writer w = new Writer(Duration.ofSeconds(10));
+        PoolHandle handle = handle("no-session-drop");
+        AddressBlock address = AddressBlock.ipv4(0x7F000001, 7001, TransportKind.TCP);
+        // registered through one session of this registrar, then (its client reconnected) through another, both
+        // applied by the shard's earlier writer: the first connection's drop is still on its way
+        long first = CLOCK.nowMicros() - 2_000;
+        long second = first + 1_000;
+        w.replica.apply(SHARD, s -> {
+            s.beginIncarnation(SELF, first);
+            s.register(handle, 1, RR, address, 60_000, SELF, first, d -> { });
+            s.register(handle, 1, RR, address, 60_000, SELF, second, d -> { });
+            s.endIncarnation();
+            return null;
+        });
+        w.start();
+        TestProbe<ShardWriter.Reply> closed = TEST_KIT.createTestProbe();
+        TestProbe<ShardWriter.Reply> live = TEST_KIT.createTestProbe();
+        w.ref.tell(new ShardWriter.DropSessionElement(handle, 1, Delta.Reason.CONNECTION_LOST, SELF, closed.getRef(),
+                false, first));
+        w.ref.tell(new ShardWriter.Resolve(handle, 10, 1, live.getRef())); // a round trip: the drop was applied
+        reply(live, ShardWriter.Resolved.class);
+        assertNotNull(w.replica.apply(SHARD, s -> s.find(handle, 1)), "registered since that session's registration");
+        w.ref.tell(new ShardWriter.DropSessionElement(handle, 1, Delta.Reason.KEEP_ALIVE_LOST, SELF, live.getRef(),
+                false, second));
+        assertEquals(Delta.Reason.KEEP_ALIVE_LOST, w.deltas.receiveMessage().reason());
+        assertNull(w.replica.apply(SHARD, s -> s.find(handle, 1)));
     }
 
     @Test
