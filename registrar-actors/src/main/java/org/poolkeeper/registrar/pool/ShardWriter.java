@@ -434,13 +434,19 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
             return this;
         }
         ActorRef<Reply> holding = sessions.get(key);
+        long[] stamp = new long[1]; // the PE's registration stamp when applied, read under the same lock
         Status status = c.replica().apply(shard, s -> {
             PoolElement e = s.find(r.handle(), r.peId());
             if (e == null && !c.limits().admitsNewElement(s.pool(r.handle()) == null)) {
                 return Status.LACK_OF_RESOURCES;
             }
-            return s.register(r.handle(), r.peId(), r.policy(), r.addresses(), r.lifeMs(), r.homeRegistrarId(), now,
-                    r.ownerHashHi(), r.ownerHashLo(), holds(holding, r.replyTo(), e, r.sessionHolds()), collect);
+            Status applied = s.register(r.handle(), r.peId(), r.policy(), r.addresses(), r.lifeMs(),
+                    r.homeRegistrarId(), now, r.ownerHashHi(), r.ownerHashLo(),
+                    holds(holding, r.replyTo(), e, r.sessionHolds()), collect);
+            if (applied == Status.ADDED || applied == Status.UPDATED) {
+                stamp[0] = s.find(r.handle(), r.peId()).lastReregisteredAt();
+            }
+            return applied;
         });
         if (status == Status.REJECTED) {
             c.rejections().log(r.replyTo(), "re-registration of " + r.handle() + " PE "
@@ -458,9 +464,8 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
             // a holder registering again keeps the chain: it may be a closed session's late copy, and the session
             // it took the PE from gets it back at that session's drop
         }
-        long stamp = status == Status.ADDED || status == Status.UPDATED ? stampOf(r.handle(), r.peId()) : 0;
         publish();
-        replies.send(r.replyTo(), new Registered(r.requestId(), r.handle(), r.peId(), status, stamp));
+        replies.send(r.replyTo(), new Registered(r.requestId(), r.handle(), r.peId(), status, stamp[0]));
         return this;
     }
 
@@ -525,7 +530,8 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
                         } else {
                             displaced.put(key, was.earlier());
                         }
-                        replies.send(was.session(), new Reclaimed(d.handle(), d.peId(), stampOf(d.handle(), d.peId())));
+                        replies.send(was.session(),
+                                new Reclaimed(d.handle(), d.peId(), stampOf(d.handle(), d.peId())));
                         return this;
                     }
                 }
