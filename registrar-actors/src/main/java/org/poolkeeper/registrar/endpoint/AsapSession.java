@@ -819,13 +819,17 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 // the writer applied a re-registration this session had answered itself
                 PeKey key = new PeKey(p.handle, p.peId);
                 answeredByPe.remove(key, p);
-                if (reply instanceof ShardWriter.Registered r && !(r.status() == Status.ADDED
-                        || r.status() == Status.UPDATED)) {
-                    pes.remove(key); // refused after all (its pool changed meanwhile): the client's next try is told
-                    node.badInput().log(remote, "re-registration of " + p.handle + " PE "
-                            + Integer.toUnsignedString(p.peId, 16) + " answered early, then refused: " + r.status());
-                } else if (reply instanceof ShardWriter.Registered r && pes.get(key) != null) {
-                    pes.get(key).stamp = r.stamp();
+                if (reply instanceof ShardWriter.Registered r) {
+                    KeepAliveState state = pes.get(key);
+                    if (!(r.status() == Status.ADDED || r.status() == Status.UPDATED)) {
+                        // refused after all (its pool changed meanwhile): the client's next try is told
+                        pes.remove(key);
+                        node.badInput().log(remote, "re-registration of " + p.handle + " PE "
+                                + Integer.toUnsignedString(p.peId, 16) + " answered early, then refused: "
+                                + r.status());
+                    } else if (state != null) {
+                        state.stamp = r.stamp();
+                    }
                 }
                 return;
             }

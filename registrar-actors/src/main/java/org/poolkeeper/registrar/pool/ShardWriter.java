@@ -132,11 +132,6 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
                                   ActorRef<Reply> session) {
             this(handle, peId, reason, sessionRegistrarId, session, false, 0);
         }
-
-        public DropSessionElement(PoolHandle handle, int peId, Delta.Reason reason, int sessionRegistrarId,
-                                  ActorRef<Reply> session, boolean inFlight) {
-            this(handle, peId, reason, sessionRegistrarId, session, inFlight, 0);
-        }
     }
 
     /**
@@ -434,19 +429,13 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
             return this;
         }
         ActorRef<Reply> holding = sessions.get(key);
-        long[] stamp = new long[1]; // the PE's registration stamp when applied, read under the same lock
         Status status = c.replica().apply(shard, s -> {
             PoolElement e = s.find(r.handle(), r.peId());
             if (e == null && !c.limits().admitsNewElement(s.pool(r.handle()) == null)) {
                 return Status.LACK_OF_RESOURCES;
             }
-            Status applied = s.register(r.handle(), r.peId(), r.policy(), r.addresses(), r.lifeMs(),
-                    r.homeRegistrarId(), now, r.ownerHashHi(), r.ownerHashLo(),
-                    holds(holding, r.replyTo(), e, r.sessionHolds()), collect);
-            if (applied == Status.ADDED || applied == Status.UPDATED) {
-                stamp[0] = s.find(r.handle(), r.peId()).lastReregisteredAt();
-            }
-            return applied;
+            return s.register(r.handle(), r.peId(), r.policy(), r.addresses(), r.lifeMs(), r.homeRegistrarId(), now,
+                    r.ownerHashHi(), r.ownerHashLo(), holds(holding, r.replyTo(), e, r.sessionHolds()), collect);
         });
         if (status == Status.REJECTED) {
             c.rejections().log(r.replyTo(), "re-registration of " + r.handle() + " PE "
@@ -465,7 +454,9 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
             // it took the PE from gets it back at that session's drop
         }
         publish();
-        replies.send(r.replyTo(), new Registered(r.requestId(), r.handle(), r.peId(), status, stamp[0]));
+        // an applied registration stamps the PE with its time (PoolElement.lastReregisteredAt)
+        long stamp = status == Status.ADDED || status == Status.UPDATED ? now : 0;
+        replies.send(r.replyTo(), new Registered(r.requestId(), r.handle(), r.peId(), status, stamp));
         return this;
     }
 

@@ -154,7 +154,7 @@ class ShardWriterTest {
         // applied, then the closed session's drop: the PE goes
         assertEquals(Status.ADDED, registerOwned(w, handle, 1, 42, closed));
         w.ref.tell(new ShardWriter.DropSessionElement(handle, 1, Delta.Reason.CONNECTION_LOST, SELF, closed.getRef(),
-                true));
+                true, 0));
         // the drop first: a registration arriving after it is not applied
         assertEquals(Status.REJECTED, registerOwned(w, handle, 2, 42, closed));
         // the client registered again through a live session, and the stale one arrived after that
@@ -162,7 +162,7 @@ class ShardWriterTest {
         TestProbe<ShardWriter.Reply> stale = TEST_KIT.createTestProbe();
         assertEquals(Status.UPDATED, registerOwned(w, handle, 3, 42, stale));
         w.ref.tell(new ShardWriter.DropSessionElement(handle, 3, Delta.Reason.CONNECTION_LOST, SELF, stale.getRef(),
-                true));
+                true, 0));
         live.expectMessageClass(ShardWriter.Released.class);
         assertReclaimed(w, live, handle, 3);
         // the same when the stale session got its answer before it closed (it held the PE: a plain drop)
@@ -204,9 +204,9 @@ class ShardWriterTest {
         first.expectMessageClass(ShardWriter.Released.class);
         // the closed sessions' drops, the one that does not hold the PE first
         w.ref.tell(new ShardWriter.DropSessionElement(handle, 5, Delta.Reason.CONNECTION_LOST, SELF, first.getRef(),
-                true));
+                true, 0));
         w.ref.tell(new ShardWriter.DropSessionElement(handle, 5, Delta.Reason.CONNECTION_LOST, SELF, second.getRef(),
-                true));
+                true, 0));
         assertReclaimed(w, live, handle, 5);
         w.ref.tell(new ShardWriter.Deregister(handle, 6, 0, 0, 11, live.getRef())); // a round trip: drops applied
         reply(live, ShardWriter.Deregistered.class);
