@@ -67,6 +67,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RegistrarServer {
     private static final Logger LOG = LoggerFactory.getLogger(RegistrarServer.class);
+    /** How long start waits for every shard to have a writer somewhere before it reports the node started. */
+    private static final Duration SHARD_PLACEMENT_WAIT = Duration.ofSeconds(10);
 
     /** The resource with the Pekko settings a registrar node runs with (above reference.conf). */
     public static final String NODE_CONFIG_RESOURCE = "poolkeeper-registrar-node.conf";
@@ -206,7 +208,8 @@ public final class RegistrarServer {
             sharding.set(PoolSharding.init(system, settings.numberOfShards(), writers, homes,
                     membership, badInput));
             auditorRef.get().tell(new Auditor.RegionReady(sharding.get()));
-            sharding.get().allocateAll();
+            CompletionStage<java.util.Set<Integer>> placed =
+                    sharding.get().allocateAll(system.scheduler(), SHARD_PLACEMENT_WAIT);
             AsapEndpoint.Context sessions = new AsapEndpoint.Context(system, self, settings, replica, sharding.get(),
                     clock, badInput, gate);
             return AsapEndpoint.bind(sessions, peers).thenApply(binding -> {
@@ -215,6 +218,13 @@ public final class RegistrarServer {
                         () -> binding.unbind().thenApply(x -> Done.getInstance());
                 CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(),
                         "unbind-asap-endpoint", unbind);
+                return binding;
+            }).thenCombine(placed, (binding, unplaced) -> {
+                if (!unplaced.isEmpty()) {
+                    LOG.warn("{} of {} shards have no writer {} s after start (the coordinator is busy or "
+                            + "unreachable); serving anyway, their requests wait for it", unplaced.size(),
+                            settings.numberOfShards(), SHARD_PLACEMENT_WAIT.toSeconds());
+                }
                 return new Started(self, binding.localAddress(), cluster.selfMember().address(), binding, replica,
                         sharding.get());
             });

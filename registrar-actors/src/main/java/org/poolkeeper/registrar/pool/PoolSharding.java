@@ -1,11 +1,18 @@
 package org.poolkeeper.registrar.pool;
 
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.ShardingMessageExtractor;
@@ -115,11 +122,29 @@ public final class PoolSharding implements Auditor.ShardWaker {
      * majority of the nodes, one at a time; on a node forming a cluster that write is local and all shards are
      * placed in well under a second, where the first load into a fresh three-node cluster waited seconds for them
      * (the first 5 s of 10,000 new pools answered 150/s). A shard already running ignores the wake.
+     *
+     * <p>Completes when every writer has acknowledged its wake, or after {@code within} with the shards whose writer
+     * did not. A node that shuts down while its region still buffers messages for shards without a home waits for
+     * them until the shutdown phase times out (10 s) when no other node can take them, so a started node has its
+     * shards placed.
+     *
+     * @return the shards without an acknowledged writer after {@code within} (empty: all placed)
      */
-    public void allocateAll() {
+    public CompletionStage<Set<Integer>> allocateAll(Scheduler scheduler, Duration within) {
+        Set<Integer> missing = ConcurrentHashMap.newKeySet();
+        CompletableFuture<?>[] acks = new CompletableFuture<?>[numberOfShards];
         for (int shard = 0; shard < numberOfShards; shard++) {
-            region.tell(new ShardingEnvelope<>(entityId(shard), new ShardWriter.Wake(0, null)));
+            String entityId = entityId(shard);
+            int s = shard;
+            acks[shard] = AskPattern.<ShardingEnvelope<ShardWriter.Command>, Auditor.WriterAwake>ask(region,
+                            ack -> new ShardingEnvelope<>(entityId, new ShardWriter.Wake(0, ack)), within, scheduler)
+                    .toCompletableFuture()
+                    .exceptionally(timeout -> {
+                        missing.add(s);
+                        return null;
+                    });
         }
+        return CompletableFuture.allOf(acks).thenApply(done -> Set.copyOf(missing));
     }
 
     /** Sends a command about pool {@code handle} to its shard's writer, wherever it runs. */
