@@ -179,6 +179,11 @@ public final class PoolSharding implements Auditor.ShardWaker {
         tell(shard, new ShardWriter.Wake(registrarLeft, ack));
     }
 
+    /** How many shards have their writer on this node now. */
+    public int hostedShards() {
+        return hosted.size();
+    }
+
     /** The shard region (for tests and shutdown). */
     public ActorRef<ShardingEnvelope<ShardWriter.Command>> region() {
         return region;
