@@ -31,6 +31,14 @@ public final class PoolElementRegistration {
         return ownerSecret;
     }
 
+    /**
+     * A copy of the PE's owner secret: with it, another client (e.g. {@code poolkeeper deregister --secret}) may
+     * deregister or re-register the PE through any registrar. Keep it as private as the PE itself.
+     */
+    public byte[] ownerSecretBytes() {
+        return ownerSecret.toByteArray();
+    }
+
     public int peId() {
         return peId;
     }

@@ -210,8 +210,10 @@ public final class RegistrarServer {
             auditorRef.get().tell(new Auditor.RegionReady(sharding.get()));
             CompletionStage<java.util.Set<Integer>> placed =
                     sharding.get().allocateAll(system.scheduler(), SHARD_PLACEMENT_WAIT);
+            NodeView view = new NodeView(self, settings.host(), asapPort::get, cluster, replica, hosted, stats,
+                    deltas, peers, () -> ready.isDone() && gate.serving() && asapPort.get() != 0);
             AsapEndpoint.Context sessions = new AsapEndpoint.Context(system, self, settings, replica, sharding.get(),
-                    clock, badInput, gate);
+                    clock, badInput, gate, view);
             return AsapEndpoint.bind(sessions, peers).thenApply(binding -> {
                 asapPort.set(binding.localAddress().getPort());
                 java.util.function.Supplier<CompletionStage<Done>> unbind =

@@ -172,6 +172,18 @@ public final class ShardReplica {
         return handlespace.nextDeadline();
     }
 
+    /** The handles of this shard's pools ordered after {@code after} (null: all of them), in handle order. */
+    public List<PoolHandle> poolHandlesAfter(PoolHandle after) {
+        List<PoolHandle> list = new ArrayList<>();
+        for (Pool pool : handlespace.pools()) {
+            if (after == null || pool.handle().compareTo(after) > 0) {
+                list.add(pool.handle());
+            }
+        }
+        list.sort(null);
+        return list;
+    }
+
     /** The handles of the pools {@code writer} writes here that {@code filter} accepts, in handle order. */
     public List<PoolHandle> poolsWrittenBy(int writer, Predicate<PoolHandle> filter) {
         List<PoolHandle> list = new ArrayList<>();

@@ -8,15 +8,24 @@ import static org.poolkeeper.registrar.TestClient.RR;
 
 import com.google.protobuf.ByteString;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.poolkeeper.protocol.wire.AsapMessage;
+import org.poolkeeper.protocol.wire.DumpRequest;
+import org.poolkeeper.protocol.wire.DumpResponse;
+import org.poolkeeper.protocol.wire.DumpedPool;
 import org.poolkeeper.protocol.wire.ErrorCause;
 import org.poolkeeper.protocol.wire.HandleResolutionResponse;
+import org.poolkeeper.protocol.wire.PoolElementEntry;
 import org.poolkeeper.protocol.wire.RegistrationResponse;
+import org.poolkeeper.protocol.wire.StatusRequest;
+import org.poolkeeper.protocol.wire.StatusResponse;
 import org.poolkeeper.protocol.wire.TransportAddress;
 import org.poolkeeper.protocol.wire.TransportKind;
 
@@ -100,6 +109,83 @@ class RegistrarTcpTest {
             assertEquals(1, client.announce().getRegistrarsCount());
             assertEquals(registrar.asap().getPort(), client.announce().getRegistrars(0).getPort());
             assertEquals("127.0.0.1", client.announce().getRegistrars(0).getHost());
+        }
+    }
+
+    // ------------------------------------------------------------------ operator requests
+
+    @Test
+    void anOperatorGetsTheNodesStatusAndADumpBlockByBlock() throws Exception {
+        try (TestClient pe1 = registrar.client(); TestClient pe2 = registrar.client();
+             TestClient op = registrar.client()) {
+            for (int id = 1; id <= 4; id++) {
+                pe1.register("dump-a", id, 7100 + id, RR, 0, 60_000);
+                pe2.register("dump-b", id, 7200 + id, RR, 0, 60_000);
+            }
+            long sid = op.nextRequestId();
+            op.send(AsapMessage.newBuilder().setStatusRequest(StatusRequest.newBuilder().setRequestId(sid)).build());
+            StatusResponse status = op.next().getStatusResponse();
+            assertEquals(sid, status.getRequestId());
+            assertEquals(0x7e57, status.getRegistrarId());
+            assertTrue(status.getReady());
+            assertEquals(registrar.asap().getPort(), status.getClientEndpoint().getPort());
+            assertTrue(status.getElements() >= 8, "the PEs registered: " + status.getElements());
+            assertEquals(1, status.getMembersCount());
+            assertEquals("Up", status.getMembers(0).getStatus());
+            assertTrue(status.getMembers(0).getReachable());
+            assertEquals(status.getShards(), status.getHostedShards(), "a node of its own writes every shard");
+
+            Map<String, List<Integer>> seen = new TreeMap<>();
+            DumpRequest.Builder dump = DumpRequest.newBuilder().setMaxElements(3);
+            int blocks = 0;
+            while (true) {
+                long id = op.nextRequestId();
+                op.send(AsapMessage.newBuilder().setDumpRequest(dump.setRequestId(id)).build());
+                DumpResponse block = op.next().getDumpResponse();
+                assertEquals(id, block.getRequestId());
+                assertEquals(ErrorCause.ERROR_CAUSE_OK, block.getCause());
+                blocks++;
+                int inBlock = 0;
+                for (DumpedPool p : block.getPoolsList()) {
+                    for (PoolElementEntry e : p.getElementsList()) {
+                        seen.computeIfAbsent(p.getPoolHandle().toStringUtf8(), x -> new ArrayList<>())
+                                .add(e.getPeId());
+                        inBlock++;
+                    }
+                }
+                assertTrue(inBlock <= 3, "a block holds at most max_elements PEs");
+                if (!block.hasNextCursor()) {
+                    break;
+                }
+                dump.setCursor(block.getNextCursor());
+            }
+            assertEquals(List.of(1, 2, 3, 4), seen.get("dump-a"));
+            assertEquals(List.of(1, 2, 3, 4), seen.get("dump-b"));
+            assertTrue(blocks >= 3, "8 PEs at 3 per block: " + blocks + " blocks");
+        }
+    }
+
+    @Test
+    void operatorRequestsBeyondTheirRateAreRefusedAndTheConnectionStaysUsable() throws Exception {
+        try (TestClient op = registrar.client()) {
+            int n = 2 * 1000 + 100; // two rate windows at most: one of them sees more than 1,000
+            for (int i = 0; i < n; i++) {
+                op.send(AsapMessage.newBuilder().setStatusRequest(StatusRequest.newBuilder()
+                        .setRequestId(op.nextRequestId())).build());
+            }
+            int refused = 0;
+            for (int i = 0; i < n; i++) {
+                AsapMessage m = op.next();
+                if (m.hasError()) {
+                    assertEquals(ErrorCause.ERROR_CAUSE_LACK_OF_RESOURCES, m.getError().getCause());
+                    refused++;
+                } else {
+                    assertTrue(m.hasStatusResponse(), "a status or a refusal: " + m.getBodyCase());
+                }
+            }
+            assertTrue(refused > 0, "some of " + n + " status requests in a burst are refused");
+            Thread.sleep(1100); // a new second
+            assertEquals(ErrorCause.ERROR_CAUSE_UNKNOWN_POOL_HANDLE, op.resolve("nothing", null).getCause());
         }
     }
 

@@ -23,6 +23,7 @@ import org.poolkeeper.protocol.wire.Error;
 import org.poolkeeper.protocol.wire.ErrorCause;
 import org.poolkeeper.protocol.wire.RegistrarEndpoint;
 import org.poolkeeper.protocol.wire.ServerAnnounce;
+import org.poolkeeper.protocol.wire.StatusResponse;
 import org.poolkeeper.registrar.node.BadInputLog;
 import org.poolkeeper.registrar.node.ClientNetworks;
 import org.poolkeeper.registrar.node.Limit;
@@ -55,7 +56,14 @@ public final class AsapEndpoint {
      * @param registrarId this registrar's id: the home registrar of the PEs registered through it
      */
     public record Context(ActorSystem<?> system, int registrarId, RegistrarSettings settings, NodeReplica replica,
-                          PoolSharding sharding, MicrosClock clock, BadInputLog badInput, ServingGate gate) {
+                          PoolSharding sharding, MicrosClock clock, BadInputLog badInput, ServingGate gate,
+                          StatusSource status) {
+    }
+
+    /** This node's answer to a StatusRequest. */
+    @FunctionalInterface
+    public interface StatusSource {
+        StatusResponse status(long requestId);
     }
 
     /**

@@ -35,6 +35,8 @@ import org.poolkeeper.protocol.Decoded;
 import org.poolkeeper.protocol.WireCodec;
 import org.poolkeeper.protocol.wire.AsapMessage;
 import org.poolkeeper.protocol.wire.Deregistration;
+import org.poolkeeper.protocol.wire.DumpRequest;
+import org.poolkeeper.protocol.wire.DumpResponse;
 import org.poolkeeper.protocol.wire.DeregistrationResponse;
 import org.poolkeeper.protocol.wire.EndpointKeepAlive;
 import org.poolkeeper.protocol.wire.EndpointKeepAliveAck;
@@ -46,6 +48,7 @@ import org.poolkeeper.protocol.wire.HandleResolutionResponse;
 import org.poolkeeper.protocol.wire.Registration;
 import org.poolkeeper.protocol.wire.RegistrationResponse;
 import org.poolkeeper.protocol.wire.ServerAnnounce;
+import org.poolkeeper.protocol.wire.StatusRequest;
 import org.poolkeeper.registrar.node.BadInputLog;
 import org.poolkeeper.registrar.node.MicrosClock;
 import org.poolkeeper.registrar.node.RegistrarSettings;
@@ -138,6 +141,9 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
 
     /** Most timed-out registrations a session remembers to drop when it closes. */
     private static final int MAX_TIMED_OUT = 1024;
+
+    /** The most dump blocks and status requests one connection may ask for per second. */
+    static final int MAX_OPERATOR_REQUESTS = 1000;
 
     /** Shortest and longest owner secret a client may send. */
     static final int MIN_OWNER_SECRET = 16;
@@ -293,6 +299,7 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         private final long reporterId = (Integer.toUnsignedLong(node.registrarId()) << 32)
                 | Integer.toUnsignedLong(SESSIONS.incrementAndGet());
         private final Rate resolutionRate = new Rate(settings.limits().maxHrRate());
+        private final Rate operatorRate = new Rate(MAX_OPERATOR_REQUESTS);
         private final Rate reportRate = new Rate(settings.limits().maxEuRate());
         private final MessageDigest sha256 = sha256();
         /**
@@ -435,6 +442,8 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 case DEREGISTRATION -> onDeregistration(message.getDeregistration());
                 case ENDPOINT_KEEP_ALIVE_ACK -> onKeepAliveAck(message.getEndpointKeepAliveAck());
                 case ENDPOINT_UNREACHABLE -> onEndpointUnreachable(message.getEndpointUnreachable());
+                case DUMP_REQUEST -> onDumpRequest(message.getDumpRequest());
+                case STATUS_REQUEST -> onStatusRequest(message.getStatusRequest());
                 case ERROR -> node.badInput().log(remote, "client reported an error: "
                         + message.getError().getCause() + " " + message.getError().getDetail());
                 default -> {
@@ -483,6 +492,39 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
             } else {
                 dispatch(Kind.RESOLUTION, r.getRequestId(), r.getPoolHandle(), 0, h,
                         id -> new ShardWriter.Resolve(h, maxItems, id, self));
+            }
+        }
+
+        /** Operator requests (dump blocks, status) beyond {@value #MAX_OPERATOR_REQUESTS}/s are refused. */
+        private boolean admitOperatorRequest(long requestId, String what) {
+            if (operatorRate.admits()) {
+                return true;
+            }
+            if (operatorRate.refused == 1 || operatorRate.refused % 10_000 == 0) {
+                node.badInput().log(remote, what + " requests beyond " + MAX_OPERATOR_REQUESTS + "/s: "
+                        + operatorRate.refused + " refused");
+            }
+            send(error(requestId, ErrorCause.ERROR_CAUSE_LACK_OF_RESOURCES,
+                    "more than " + MAX_OPERATOR_REQUESTS + " dump and status requests per second"));
+            return false;
+        }
+
+        private void onDumpRequest(DumpRequest r) {
+            if (admitOperatorRequest(r.getRequestId(), "dump")) {
+                // room for the last PE entry (at most 64 addresses) and a pool handle beyond the block's budget
+                int budget = Math.max(512, settings.maxFrameLength() - 2048);
+                DumpResponse response = replica.dump(r, settings.handlespace().maxPoolHandleLength(), budget,
+                        node.clock().nowMicros());
+                if (response.getCause() == ErrorCause.ERROR_CAUSE_INVALID_VALUES) {
+                    node.badInput().log(remote, "dump request with invalid values (pool handle or cursor)");
+                }
+                send(AsapMessage.newBuilder().setDumpResponse(response).build());
+            }
+        }
+
+        private void onStatusRequest(StatusRequest r) {
+            if (admitOperatorRequest(r.getRequestId(), "status")) {
+                send(AsapMessage.newBuilder().setStatusResponse(node.status().status(r.getRequestId())).build());
             }
         }
 

@@ -71,7 +71,7 @@ public final class DeltaQueue implements Consumer<Delta> {
         return overflowed.getAndSet(false);
     }
 
-    int size() {
+    public int size() {
         return size.get();
     }
 }

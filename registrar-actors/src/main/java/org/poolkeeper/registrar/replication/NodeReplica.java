@@ -1,6 +1,8 @@
 package org.poolkeeper.registrar.replication;
 
 import com.google.protobuf.ByteString;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
@@ -8,9 +10,15 @@ import org.poolkeeper.handlespace.HandlespaceConfig;
 import org.poolkeeper.handlespace.Pool;
 import org.poolkeeper.handlespace.PoolElement;
 import org.poolkeeper.handlespace.PoolHandle;
+import org.poolkeeper.protocol.wire.DumpCursor;
+import org.poolkeeper.protocol.wire.DumpRequest;
+import org.poolkeeper.protocol.wire.DumpResponse;
+import org.poolkeeper.protocol.wire.DumpedPool;
 import org.poolkeeper.protocol.wire.ErrorCause;
 import org.poolkeeper.protocol.wire.HandleResolutionResponse;
+import org.poolkeeper.protocol.wire.PoolElementEntry;
 import org.poolkeeper.registrar.wire.WireMapping;
+import org.poolkeeper.replication.PoolOrder;
 import org.poolkeeper.replication.ShardAccess;
 import org.poolkeeper.replication.ShardReplica;
 
@@ -105,6 +113,149 @@ public final class NodeReplica implements ShardAccess {
             }
             return response.build();
         });
+    }
+
+    /** The most PEs one dump block holds. */
+    public static final int MAX_DUMP_ELEMENTS = 500;
+
+    /**
+     * Answers one block of a dump (see asap.proto, DumpRequest): each shard's lock held for its part of the block
+     * only. A request with invalid values (a pool handle or cursor no registrar would send) gets
+     * ERROR_CAUSE_INVALID_VALUES.
+     *
+     * @param maxPoolHandleLength the longest pool handle this registrar accepts
+     * @param maxBytes            about the most bytes the block may take (it may exceed them by one PE entry and
+     *                            a pool handle: leave that room below the frame limit)
+     */
+    public DumpResponse dump(DumpRequest request, int maxPoolHandleLength, int maxBytes, long nowMicros) {
+        DumpResponse.Builder response = DumpResponse.newBuilder().setRequestId(request.getRequestId())
+                .setNowUs(nowMicros);
+        DumpCursor cursor = request.getCursor();
+        ByteString only = request.getPoolHandle();
+        if (only.size() > maxPoolHandleLength || cursor.getAfterPoolHandle().size() > maxPoolHandleLength
+                || Integer.toUnsignedLong(cursor.getShard()) >= shards.length
+                || cursor.getAfterPoolHandle().isEmpty() && cursor.getAfterPeId() != 0) {
+            return response.setCause(ErrorCause.ERROR_CAUSE_INVALID_VALUES).build();
+        }
+        int budget = request.getMaxElements() == 0 ? MAX_DUMP_ELEMENTS
+                : (int) Math.min(MAX_DUMP_ELEMENTS, Integer.toUnsignedLong(request.getMaxElements()));
+        PoolHandle onlyHandle = only.isEmpty() ? null : PoolHandle.of(only.toByteArray());
+        int shard = onlyHandle == null ? cursor.getShard() : shardOf(onlyHandle);
+        PoolHandle after = cursor.getAfterPoolHandle().isEmpty() ? null
+                : PoolHandle.of(cursor.getAfterPoolHandle().toByteArray());
+        int afterPe = cursor.getAfterPeId();
+        if (onlyHandle != null && !request.hasCursor()
+                && apply(shard, s -> s.pool(onlyHandle) == null)) {
+            return response.setCause(ErrorCause.ERROR_CAUSE_UNKNOWN_POOL_HANDLE).build();
+        }
+        DumpBlock block = new DumpBlock(response, budget, maxBytes, onlyHandle != null);
+        while (shard < shards.length && !block.full()) {
+            PoolHandle from = after;
+            int fromPe = afterPe;
+            apply(shard, s -> {
+                List<PoolHandle> handles = new ArrayList<>();
+                if (fromPe != 0 && s.pool(from) != null) {
+                    handles.add(from); // the pool the last block ended in goes on
+                }
+                if (onlyHandle == null) {
+                    handles.addAll(s.poolHandlesAfter(from));
+                } else if (from == null && s.pool(onlyHandle) != null) {
+                    handles.add(onlyHandle);
+                }
+                for (PoolHandle h : handles) {
+                    Pool pool = s.pool(h);
+                    PoolOrder order = s.order(h);
+                    if (!block.add(pool, order == null ? 0 : order.writer(), h.equals(from) ? fromPe : 0)) {
+                        break;
+                    }
+                }
+                return null;
+            });
+            if (block.full() || onlyHandle != null) {
+                break;
+            }
+            shard++;
+            after = null;
+            afterPe = 0;
+        }
+        if (block.endedAt != null) {
+            response.setNextCursor(DumpCursor.newBuilder().setShard(shard)
+                    .setAfterPoolHandle(WireMapping.poolHandle(block.endedAt)).setAfterPeId(block.endedAtPe));
+        }
+        return response.build();
+    }
+
+    /** One dump block being filled: whole pools while they fit, the first one that does not in part. */
+    private static final class DumpBlock {
+        private final DumpResponse.Builder response;
+        /** A dump of one pool: when its last PE is in, the dump is over. */
+        private final boolean single;
+        private int elementsLeft;
+        private int bytesLeft;
+        /** Where the block ended before the end of the shard: the last pool taken and its last PE (0: whole). */
+        PoolHandle endedAt;
+        int endedAtPe;
+
+        DumpBlock(DumpResponse.Builder response, int elements, int bytes, boolean single) {
+            this.response = response;
+            this.bytesLeft = bytes;
+            this.single = single;
+            this.elementsLeft = elements;
+        }
+
+        boolean full() {
+            return endedAt != null;
+        }
+
+        /** Adds the pool's PEs after {@code afterPe} (0: all); false when the block is full. */
+        boolean add(Pool pool, int writer, int afterPe) {
+            // the block's first PEs in id order, without sorting a large pool for each block: O(n log block)
+            java.util.Comparator<PoolElement> byId = (a, b) -> Integer.compareUnsigned(a.id(), b.id());
+            java.util.PriorityQueue<PoolElement> lowest = new java.util.PriorityQueue<>(byId.reversed());
+            int[] remaining = new int[1];
+            pool.forEach(e -> {
+                if (afterPe == 0 || Integer.compareUnsigned(e.id(), afterPe) > 0) {
+                    remaining[0]++;
+                    lowest.add(e);
+                    if (lowest.size() > elementsLeft) {
+                        lowest.poll();
+                    }
+                }
+            });
+            if (afterPe != 0 && remaining[0] == 0) {
+                return true; // the rest of the pool went meanwhile
+            }
+            List<PoolElement> elements = new ArrayList<>(lowest);
+            elements.sort(byId);
+            ByteString handle = WireMapping.poolHandle(pool.handle());
+            DumpedPool.Builder dumped = DumpedPool.newBuilder().setPoolHandle(handle)
+                    .setPolicyType(pool.policy().code()).setSize(pool.size()).setWriterRegistrarId(writer);
+            bytesLeft -= handle.size() + 24;
+            int lastId = 0;
+            for (PoolElement e : elements) {
+                if (dumped.getElementsCount() > 0 && (elementsLeft == 0 || bytesLeft <= 0)) {
+                    break; // (a block takes at least one PE of a pool it lists: the cursor goes past it)
+                }
+                PoolElementEntry entry = WireMapping.replicationEntry(e.snapshot()).toBuilder()
+                        .clearOwnerHashHi().clearOwnerHashLo().build();
+                dumped.addElements(entry);
+                elementsLeft--;
+                bytesLeft -= entry.getSerializedSize() + 4;
+                lastId = e.id();
+            }
+            response.addPools(dumped);
+            if (dumped.getElementsCount() < remaining[0]) {
+                endedAt = pool.handle(); // the rest of this pool in the next block
+                endedAtPe = lastId;
+                return false;
+            }
+            if (!single && (elementsLeft == 0 || bytesLeft <= 0)) {
+                endedAt = pool.handle(); // this pool is done; the next block starts after it
+                endedAtPe = 0;
+                return false;
+            }
+            return true;
+        }
     }
 
     // ------------------------------------------------------------------ totals
