@@ -1,0 +1,132 @@
+package org.poolkeeper.tools.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.poolkeeper.client.RegistrarAddress;
+import org.poolkeeper.protocol.Version;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * {@code poolkeeper}: the operator's and developer's command. Every subcommand speaks the client protocol to a
+ * registrar; none reads a registrar's files.
+ */
+@Command(name = "poolkeeper", mixinStandardHelpOptions = true, versionProvider = PoolkeeperCommand.VersionLine.class,
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = "Registers, resolves and inspects pools on Poolkeeper registrars.",
+        subcommands = {ResolveCommand.class, RegisterCommand.class, DeregisterCommand.class, DumpCommand.class,
+                StatusCommand.class, MembersCommand.class, CommandLine.HelpCommand.class},
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {
+                "0:done",
+                "1:a registrar refused the request, could not be reached, or (status) did not all answer",
+                "2:invalid arguments"})
+public final class PoolkeeperCommand implements Callable<Integer> {
+    static final int EXIT_OK = 0;
+    static final int EXIT_FAILED = 1;
+    static final int EXIT_USAGE = 2;
+
+    /** The environment variable that gives the default of --registrars. */
+    static final String REGISTRARS_ENV = "POOLKEEPER_REGISTRARS";
+    static final String DEFAULT_REGISTRARS = "127.0.0.1:3863";
+
+    enum Format { table, json }
+
+    @Option(names = {"-r", "--registrars"}, scope = ScopeType.INHERIT, paramLabel = "HOST:PORT[,HOST:PORT...]",
+            description = "The registrars' client endpoints, tried in order (default: $" + REGISTRARS_ENV
+                    + ", else " + DEFAULT_REGISTRARS + ").")
+    String registrars;
+
+    @Option(names = {"-o", "--output"}, scope = ScopeType.INHERIT, paramLabel = "table|json",
+            description = "Output format (default: table).")
+    Format format = Format.table;
+
+    @Option(names = "--timeout", scope = ScopeType.INHERIT, paramLabel = "DURATION", converter = Durations.class,
+            description = "How long to wait for a registrar to connect or answer (default: 5s).")
+    Duration timeout = Duration.ofSeconds(5);
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return EXIT_USAGE;
+    }
+
+    /** The registrars to talk to, first one first. @throws CliException (usage) if the list is invalid */
+    List<RegistrarAddress> registrarList() {
+        String text = registrars != null ? registrars : System.getenv(REGISTRARS_ENV);
+        if (text == null || text.isBlank()) {
+            text = DEFAULT_REGISTRARS;
+        }
+        try {
+            List<RegistrarAddress> list = RegistrarAddress.parseList(text);
+            if (list.isEmpty()) {
+                throw new IllegalArgumentException("no registrar given");
+            }
+            return list;
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--registrars '" + text + "': " + e.getMessage(), EXIT_USAGE);
+        }
+    }
+
+    /** A connection to the first registrar of the list that accepts one. @throws CliException if none does */
+    OperatorConnection connectToAny() {
+        List<RegistrarAddress> list = registrarList();
+        CliException last = null;
+        for (RegistrarAddress r : list) {
+            try {
+                return OperatorConnection.open(r, timeout);
+            } catch (CliException e) {
+                last = e;
+            }
+        }
+        throw list.size() == 1 ? last : new CliException("no registrar of " + list + " can be reached (last: "
+                + last.getMessage() + ")");
+    }
+
+    void printJson(PrintWriter out, Object value) {
+        try {
+            out.println(JSON.writeValueAsString(value));
+            out.flush();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot write JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Runs the command line; the exit status. */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new PoolkeeperCommand());
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
+        cli.setParameterExceptionHandler((ex, a) -> {
+            ex.getCommandLine().getErr().println("poolkeeper: " + ex.getMessage() + " (see --help)");
+            return EXIT_USAGE;
+        });
+        cli.setExecutionExceptionHandler((ex, c, r) -> {
+            if (ex instanceof CliException e) {
+                c.getErr().println("poolkeeper: " + e.getMessage());
+                return e.status();
+            }
+            c.getErr().println("poolkeeper: internal error: " + ex);
+            return EXIT_FAILED;
+        });
+        return cli.execute(args);
+    }
+
+    /** The version line of every subcommand. */
+    static final class VersionLine implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"poolkeeper " + Version.current()};
+        }
+    }
+}
