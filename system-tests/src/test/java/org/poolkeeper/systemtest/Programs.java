@@ -34,16 +34,26 @@ final class Programs {
         final Process process;
         final List<String> stdout = Collections.synchronizedList(new ArrayList<>());
         final List<String> stderr = Collections.synchronizedList(new ArrayList<>());
+        private final List<Thread> pumps = new ArrayList<>();
 
         Child(List<String> command, String javaOpts) throws IOException {
             ProcessBuilder builder = new ProcessBuilder(command);
             builder.environment().put("JAVA_OPTS", javaOpts);
             this.process = builder.start();
-            pump(new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)), stdout);
-            pump(new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)), stderr);
+            pumps.add(pump(new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8)), stdout));
+            pumps.add(pump(new BufferedReader(new InputStreamReader(process.getErrorStream(),
+                    StandardCharsets.UTF_8)), stderr));
         }
 
-        private static void pump(BufferedReader reader, List<String> lines) {
+        /** After the process ended: waits (at most 5 s) until all of its output has been collected. */
+        void awaitOutput() throws InterruptedException {
+            for (Thread t : pumps) {
+                t.join(5_000);
+            }
+        }
+
+        private static Thread pump(BufferedReader reader, List<String> lines) {
             Thread thread = new Thread(() -> {
                 try (reader) {
                     String line;
@@ -56,6 +66,7 @@ final class Programs {
             }, "child-output");
             thread.setDaemon(true);
             thread.start();
+            return thread;
         }
 
         int waitFor(long seconds) throws InterruptedException {
