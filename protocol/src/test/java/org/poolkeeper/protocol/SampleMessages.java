@@ -6,6 +6,10 @@ import java.util.List;
 import org.poolkeeper.protocol.wire.AsapMessage;
 import org.poolkeeper.protocol.wire.Deregistration;
 import org.poolkeeper.protocol.wire.DeregistrationResponse;
+import org.poolkeeper.protocol.wire.DumpCursor;
+import org.poolkeeper.protocol.wire.DumpRequest;
+import org.poolkeeper.protocol.wire.DumpResponse;
+import org.poolkeeper.protocol.wire.DumpedPool;
 import org.poolkeeper.protocol.wire.EndpointKeepAlive;
 import org.poolkeeper.protocol.wire.EndpointKeepAliveAck;
 import org.poolkeeper.protocol.wire.EndpointUnreachable;
@@ -18,6 +22,7 @@ import org.poolkeeper.protocol.wire.HandleTableRequest;
 import org.poolkeeper.protocol.wire.HandleTableResponse;
 import org.poolkeeper.protocol.wire.HandleUpdate;
 import org.poolkeeper.protocol.wire.HandleUpdateBatch;
+import org.poolkeeper.protocol.wire.MemberStatus;
 import org.poolkeeper.protocol.wire.OwnerChecksum;
 import org.poolkeeper.protocol.wire.PolicyInfo;
 import org.poolkeeper.protocol.wire.PoolElementEntry;
@@ -28,6 +33,8 @@ import org.poolkeeper.protocol.wire.Registration;
 import org.poolkeeper.protocol.wire.RegistrationResponse;
 import org.poolkeeper.protocol.wire.ServerAnnounce;
 import org.poolkeeper.protocol.wire.ShardChecksum;
+import org.poolkeeper.protocol.wire.StatusRequest;
+import org.poolkeeper.protocol.wire.StatusResponse;
 import org.poolkeeper.protocol.wire.TransportAddress;
 import org.poolkeeper.protocol.wire.TransportKind;
 import org.poolkeeper.protocol.wire.UpdateAction;
@@ -175,10 +182,48 @@ final class SampleMessages {
                     .setCause(ErrorCause.ERROR_CAUSE_UNKNOWN_POOL_HANDLE)
                     .setDetail("no pool 'echo-pool'")
                     .setOffending(ByteString.copyFrom(new byte[] {1, 2, 3})))
+            .build(),
+        AsapMessage.newBuilder()
+            .setDumpRequest(
+                DumpRequest.newBuilder()
+                    .setRequestId(5)
+                    .setCursor(DumpCursor.newBuilder().setShard(7).setAfterPoolHandle(POOL).setAfterPeId(42))
+                    .setMaxElements(100))
+            .build(),
+        AsapMessage.newBuilder()
+            .setDumpResponse(
+                DumpResponse.newBuilder()
+                    .setRequestId(5)
+                    .setNowUs(1_700_000_000_000_000L)
+                    .addPools(DumpedPool.newBuilder().setPoolHandle(POOL).setPolicyType(1).setSize(1)
+                        .setWriterRegistrarId(2).addElements(PoolElementEntry.newBuilder().setPeId(43)))
+                    .setNextCursor(DumpCursor.newBuilder().setShard(7).setAfterPoolHandle(POOL)))
+            .build(),
+        AsapMessage.newBuilder()
+            .setStatusRequest(StatusRequest.newBuilder().setRequestId(6))
+            .build(),
+        AsapMessage.newBuilder()
+            .setStatusResponse(
+                StatusResponse.newBuilder()
+                    .setRequestId(6)
+                    .setRegistrarId(1)
+                    .setClientEndpoint(endpoint(1, "10.0.0.1", 9901))
+                    .setClusterAddress("pekko://poolkeeper@10.0.0.1:7355")
+                    .setReady(true)
+                    .setPools(3)
+                    .setElements(30)
+                    .setChecksum(0x1234_5678_9abc_def0L)
+                    .setUptimeMs(60_000)
+                    .setShards(100)
+                    .setHostedShards(34)
+                    .setVersion("0.1.0")
+                    .addMembers(MemberStatus.newBuilder().setRegistrarId(1).setStatus("Up").setReachable(true)
+                        .setClusterAddress("pekko://poolkeeper@10.0.0.1:7355")
+                        .setClientEndpoint(endpoint(1, "10.0.0.1", 9901))))
             .build());
   }
 
-  /** The sample with the longest encoding (the handle resolution response). */
+  /** The sample with the longest encoding. */
   static AsapMessage largestAsapMessage() {
     return asapMessages().stream()
         .max(Comparator.comparingInt(AsapMessage::getSerializedSize))

@@ -181,9 +181,9 @@ public final class RegistrarServer {
             return done;
         }, system.executionContext());
         if (!clusterSettings.statusFile().isEmpty()) {
-            StatusFile status = new StatusFile(Path.of(clusterSettings.statusFile()), membership, replica, hosted,
-                    stats, ready::isDone);
             Duration interval = clusterSettings.statusInterval();
+            StatusFile status = new StatusFile(Path.of(clusterSettings.statusFile()), membership, replica, hosted,
+                    stats, ready::isDone, settings.host(), asapPort::get, interval);
             Path corruption = Path.of(clusterSettings.statusFile() + ".corrupt");
             system.scheduler().scheduleWithFixedDelay(interval, interval, () -> {
                 if (clusterSettings.testHooks() && Files.exists(corruption)) {

@@ -6,10 +6,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
+import org.poolkeeper.protocol.Version;
 import org.poolkeeper.registrar.node.Membership;
 import org.poolkeeper.registrar.replication.HostedShards;
 import org.poolkeeper.registrar.replication.NodeReplica;
@@ -33,6 +36,11 @@ final class StatusFile {
      */
     record NodeStatus(
             @JsonProperty("registrar_id") String registrarId,
+            @JsonProperty("client_endpoint") String clientEndpoint,
+            @JsonProperty("cluster_address") String clusterAddress,
+            @JsonProperty("pid") long pid,
+            @JsonProperty("version") String version,
+            @JsonProperty("write_interval_ms") long writeIntervalMillis,
             @JsonProperty("ready") boolean ready,
             @JsonProperty("members") int members,
             @JsonProperty("peers") int peers,
@@ -64,9 +72,20 @@ final class StatusFile {
     private final HostedShards hosted;
     private final ReplicationStats stats;
     private final BooleanSupplier ready;
+    private final String host;
+    private final IntSupplier asapPort;
+    private final long intervalMillis;
 
+    /**
+     * @param host     the host this registrar announces to clients
+     * @param asapPort its client port (0 until bound)
+     * @param interval how often the file is rewritten (a file much older than that is stale)
+     */
     StatusFile(Path file, Membership membership, NodeReplica replica, HostedShards hosted, ReplicationStats stats,
-               BooleanSupplier ready) {
+               BooleanSupplier ready, String host, IntSupplier asapPort, Duration interval) {
+        this.host = host;
+        this.asapPort = asapPort;
+        this.intervalMillis = interval.toMillis();
         this.file = file;
         this.membership = membership;
         this.replica = replica;
@@ -80,7 +99,10 @@ final class StatusFile {
         replica.homeChecksums().forEach((id, sum) -> owners.put(hex(id), Long.toHexString(sum[0]) + "/" + sum[1]));
         Runtime rt = Runtime.getRuntime();
         List<Membership.Registrar> peers = membership.upPeers();
-        return new NodeStatus(hex(membership.self()), ready.getAsBoolean(), membership.upMembers(), peers.size(),
+        int port = asapPort.getAsInt();
+        return new NodeStatus(hex(membership.self()), port == 0 ? null : host + ":" + port,
+                membership.selfAddress().toString(), ProcessHandle.current().pid(), Version.current(), intervalMillis,
+                ready.getAsBoolean(), membership.upMembers(), peers.size(),
                 replica.elementCount(), replica.poolCount(), Long.toHexString(replica.checksum()), replica.gaps(),
                 replica.lastChangeMillis(), System.currentTimeMillis(), replica.numberOfShards(), hosted.size(),
                 stats.pulls(),

@@ -2,6 +2,7 @@ package org.poolkeeper.systemtest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -18,11 +19,14 @@ import org.poolkeeper.client.PoolElementSpec;
 import org.poolkeeper.client.PoolUserClient;
 import org.poolkeeper.client.RegistrarAddress;
 
-/** deploy/bin/cluster starts N registrar JVMs that form one cluster, and stop ends exactly those. */
+/**
+ * deploy/bin/cluster starts N registrar JVMs that form one cluster, status shows them (and marks one that was
+ * killed), and stop ends exactly those and leaves no status behind.
+ */
 class ClusterScriptTest {
 
     @Test
-    void startsAClusterOfTwoThatReplicatesAndStopsItWithoutOrphans() throws Exception {
+    void startsAClusterOfTwoThatReplicatesShowsItsStatusAndStopsItWithoutOrphans() throws Exception {
         Path state = Files.createTempDirectory("poolkeeper-cluster");
         List<Long> pids = new ArrayList<>();
         try {
@@ -42,8 +46,31 @@ class ClusterScriptTest {
                 ClientLibraryTest.eventually("replicated to the second node", Duration.ofSeconds(5),
                         () -> RegistrarClusterTest.contains(pu, "script", peId));
             }
+            Programs.Child status = script(state, "status");
+            assertEquals(0, status.waitFor(60), () -> "status: " + status.stdout + status.stderr);
+            status.awaitOutput();
+            assertEquals(3, status.stdout.size(), "a header and two rows: " + status.stdout);
+            assertTrue(status.stdout.get(1).endsWith("ready") && status.stdout.get(2).endsWith("ready"),
+                    status.stdout::toString);
+
+            ProcessHandle.of(pids.get(1)).ifPresent(ProcessHandle::destroyForcibly); // SIGKILL node 2
+            ClientLibraryTest.eventually("node 2 gone", Duration.ofSeconds(10),
+                    () -> ProcessHandle.of(pids.get(1)).map(p -> !p.isAlive()).orElse(true));
+            Programs.Child afterKill = script(state, "status");
+            assertEquals(1, afterKill.waitFor(60), () -> "not all ready: " + afterKill.stdout + afterKill.stderr);
+            afterKill.awaitOutput();
+            String row = afterKill.stdout.get(2);
+            assertTrue(row.startsWith("2 ") && row.contains("gone") && row.contains("(last)"),
+                    "the killed node is marked, its figures as its last ones: " + afterKill.stdout);
+            assertTrue(afterKill.stdout.get(1).endsWith("ready"), afterKill.stdout::toString);
+
             Programs.Child stop = script(state, "stop");
             assertEquals(0, stop.waitFor(60), () -> "stop failed: " + stop.stdout + stop.stderr);
+            Programs.Child stopped = script(state, "status");
+            assertEquals(1, stopped.waitFor(60));
+            stopped.awaitOutput();
+            assertEquals(1, stopped.stdout.size(), "nothing stale after stop: " + stopped.stdout);
+            assertTrue(stopped.stdout.get(0).startsWith("cluster: not running"), stopped.stdout::toString);
             for (long pid : pids) {
                 Optional<ProcessHandle> p = ProcessHandle.of(pid);
                 assertFalse(p.isPresent() && p.get().isAlive(), "registrar " + pid + " still running");

@@ -2,6 +2,7 @@ package org.poolkeeper.tools;
 
 import java.util.Arrays;
 import org.poolkeeper.tools.chaos.ChaosCommand;
+import org.poolkeeper.tools.cli.ClusterStatusCommand;
 import org.poolkeeper.tools.cli.PoolkeeperCommand;
 import org.poolkeeper.tools.hostile.HostileCommand;
 import org.poolkeeper.tools.loadgen.LoadGenerator;
@@ -28,6 +29,7 @@ public final class ToolsMain {
             case "chaos" -> ChaosCommand.run(rest);
             case "hostile" -> HostileCommand.run(rest);
             case "poolkeeper" -> PoolkeeperCommand.run(rest);
+            case "cluster-status" -> ClusterStatusCommand.run(rest);
             default -> {
                 System.err.println("poolkeeper-tools: the first argument is the tool: poolkeeper, loadgen, testbed, "
                         + "scale-bench, chaos or hostile"
