@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.poolkeeper.registrar.node.HttpSettings;
 import org.poolkeeper.registrar.node.RegistrarSettings;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -53,6 +54,11 @@ public final class RegistrarMain implements Callable<Integer> {
     @Option(names = "--cluster-port", paramLabel = "PORT",
             description = "Cluster (Artery) TCP port; 0 picks a free one (default: 7355).")
     Integer clusterPort;
+
+    @Option(names = "--http-port", paramLabel = "PORT",
+            description = "HTTP port for /metrics, /health/live and /health/ready; 0 picks a free one, -1: none "
+                    + "(default: -1).")
+    Integer httpPort;
 
     @Option(names = "--seed", paramLabel = "HOST:PORT",
             description = "Cluster port of a seed registrar; repeatable. None: form a one-node cluster.")
@@ -111,9 +117,10 @@ public final class RegistrarMain implements Callable<Integer> {
         String node = started.clusterAddress().toString();
         logging.putProperty(NODE_PROPERTY, node);
         MDC.put("pekkoAddress", node);
-        String line = String.format("poolkeeper registrar 0x%08x listening asap=%s:%d cluster=%s:%d%n",
+        String line = String.format("poolkeeper registrar 0x%08x listening asap=%s:%d cluster=%s:%d%s%n",
                 started.registrarId(), settings.host(), started.asapAddress().getPort(),
-                started.clusterAddress().getHost().get(), (Integer) started.clusterAddress().getPort().get());
+                started.clusterAddress().getHost().get(), (Integer) started.clusterAddress().getPort().get(),
+                started.httpPort() < 0 ? "" : " http=" + HttpSettings.from(config).host() + ":" + started.httpPort());
         // one write, so that the line stays whole even where stdout and stderr (the log) share a file
         System.out.write(line.getBytes(StandardCharsets.UTF_8));
         System.out.flush();
@@ -182,6 +189,9 @@ public final class RegistrarMain implements Callable<Integer> {
         }
         if (clusterPort != null) {
             map.put("poolkeeper.registrar.cluster-port", clusterPort);
+        }
+        if (httpPort != null) {
+            map.put("poolkeeper.registrar.http-port", httpPort);
         }
         if (!seeds.isEmpty()) {
             for (String seed : seeds) {

@@ -2,6 +2,8 @@ package org.poolkeeper.registrar;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -35,21 +37,23 @@ import org.poolkeeper.registrar.endpoint.AsapEndpoint;
 import org.poolkeeper.registrar.endpoint.ServingGate;
 import org.poolkeeper.registrar.node.BadInputLog;
 import org.poolkeeper.registrar.node.ClusterSettings;
+import org.poolkeeper.registrar.node.HttpSettings;
 import org.poolkeeper.registrar.node.Limit;
 import org.poolkeeper.registrar.node.Membership;
 import org.poolkeeper.registrar.node.MicrosClock;
+import org.poolkeeper.registrar.node.RegistrarMetrics;
 import org.poolkeeper.registrar.node.RegistrarSettings;
 import org.poolkeeper.registrar.pool.PoolSharding;
 import org.poolkeeper.registrar.pool.ShardWriter;
 import org.poolkeeper.registrar.replication.Auditor;
 import org.poolkeeper.registrar.replication.DeltaQueue;
 import org.poolkeeper.registrar.replication.HostedShards;
-import org.poolkeeper.registrar.replication.ShardHomes;
 import org.poolkeeper.registrar.replication.Inbox;
 import org.poolkeeper.registrar.replication.NodeReplica;
 import org.poolkeeper.registrar.replication.Outbox;
 import org.poolkeeper.registrar.replication.PeerEndpoints;
 import org.poolkeeper.registrar.replication.ReplicationStats;
+import org.poolkeeper.registrar.replication.ShardHomes;
 import org.poolkeeper.registrar.replication.TableServer;
 import org.poolkeeper.replication.PoolOrder;
 import org.poolkeeper.replication.PoolPart;
@@ -85,8 +89,9 @@ public final class RegistrarServer {
      * @param replica  the node's replica (tests inspect it)
      * @param sharding the shard writers' placement (tests talk to writers through it)
      */
+    /** A started node; {@code httpPort} is its HTTP endpoint's port, -1 without one. */
     public record Started(int registrarId, InetSocketAddress asapAddress, Address clusterAddress,
-                          Tcp.ServerBinding binding, NodeReplica replica, PoolSharding sharding) {
+                          Tcp.ServerBinding binding, NodeReplica replica, PoolSharding sharding, int httpPort) {
     }
 
     /**
@@ -150,6 +155,19 @@ public final class RegistrarServer {
         Cluster cluster = Cluster.get(system);
         ServingGate gate = new ServingGate(settings.pauseLimit(), Duration.ofSeconds(2), () -> healthy(cluster));
         watchForDown(system, cluster, gate);
+        CompletableFuture<Done> ready = new CompletableFuture<>();
+        HttpSettings http = HttpSettings.from(config);
+        PrometheusMeterRegistry prometheus = http.enabled()
+                ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : null;
+        RegistrarMetrics metrics = prometheus != null ? new RegistrarMetrics(prometheus) : RegistrarMetrics.none();
+        NodeMeters.bind(metrics.registry(), self, replica, stats, membership, hosted, deltas,
+                () -> ready.isDone() && asapPort.get() != 0 && gate.serving());
+        HttpEndpoint httpEndpoint = prometheus == null ? null : HttpEndpoint.start(http.host(), http.port(),
+                prometheus, () -> new HttpEndpoint.Readiness(cluster.selfMember().status() == MemberStatus.up(),
+                        ready.isDone(), asapPort.get() != 0, gate.serving()));
+        if (httpEndpoint != null) {
+            system.getWhenTerminated().thenRun(httpEndpoint::stop);
+        }
         CompletableFuture<Done> up = new CompletableFuture<>();
         ActorRef<SelfUp> upListener = system.systemActorOf(Behaviors.receive(SelfUp.class)
                 .onMessage(SelfUp.class, msg -> {
@@ -162,7 +180,6 @@ public final class RegistrarServer {
         }
         // join: the inbox pulls the other registrars' tables before this node hosts any shard (a shard writer
         // starts from the local replica) and before clients are accepted
-        CompletableFuture<Done> ready = new CompletableFuture<>();
         AtomicReference<ActorRef<Object>> auditorRef = new AtomicReference<>();
         AtomicReference<ActorRef<Object>> inboxRef = new AtomicReference<>();
         CompletableFuture<Done> replicating = up.thenApplyAsync(done -> {
@@ -213,7 +230,7 @@ public final class RegistrarServer {
             NodeView view = new NodeView(self, settings.host(), asapPort::get, cluster, replica, hosted, stats,
                     deltas, peers, () -> ready.isDone() && gate.serving() && asapPort.get() != 0);
             AsapEndpoint.Context sessions = new AsapEndpoint.Context(system, self, settings, replica, sharding.get(),
-                    clock, badInput, gate, view);
+                    clock, badInput, gate, view, metrics);
             return AsapEndpoint.bind(sessions, peers).thenApply(binding -> {
                 asapPort.set(binding.localAddress().getPort());
                 java.util.function.Supplier<CompletionStage<Done>> unbind =
@@ -228,7 +245,7 @@ public final class RegistrarServer {
                             settings.numberOfShards(), SHARD_PLACEMENT_WAIT.toSeconds());
                 }
                 return new Started(self, binding.localAddress(), cluster.selfMember().address(), binding, replica,
-                        sharding.get());
+                        sharding.get(), httpEndpoint == null ? -1 : httpEndpoint.port());
             });
         }, system.executionContext());
     }

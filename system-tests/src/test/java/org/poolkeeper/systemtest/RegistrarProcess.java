@@ -19,10 +19,12 @@ final class RegistrarProcess implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern LISTENING = Pattern.compile("asap=(\\S+):(\\d+)");
     private static final Pattern CLUSTER = Pattern.compile("cluster=(\\S+:\\d+)");
+    private static final Pattern HTTP = Pattern.compile("http=(\\S+:\\d+)");
 
     private final Programs.Child child;
     private final RegistrarAddress asap;
     private String cluster = "";
+    private String http = "";
     private Path statusFile;
 
     private RegistrarProcess(Programs.Child child, RegistrarAddress asap) {
@@ -76,6 +78,10 @@ final class RegistrarProcess implements AutoCloseable {
                         if (c.find()) {
                             p.cluster = c.group(1);
                         }
+                        Matcher h = HTTP.matcher(line);
+                        if (h.find()) {
+                            p.http = h.group(1);
+                        }
                         return p;
                     }
                 }
@@ -92,6 +98,11 @@ final class RegistrarProcess implements AutoCloseable {
 
     RegistrarAddress asap() {
         return asap;
+    }
+
+    /** The HTTP endpoint (metrics, health), "host:port", or "" when it has none. */
+    String http() {
+        return http;
     }
 
     /** The cluster (Artery) address, "host:port", to give other nodes as a seed. */

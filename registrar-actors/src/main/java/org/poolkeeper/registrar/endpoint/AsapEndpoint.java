@@ -27,6 +27,7 @@ import org.poolkeeper.protocol.wire.StatusResponse;
 import org.poolkeeper.registrar.node.BadInputLog;
 import org.poolkeeper.registrar.node.ClientNetworks;
 import org.poolkeeper.registrar.node.Limit;
+import org.poolkeeper.registrar.node.RegistrarMetrics;
 import org.poolkeeper.registrar.node.MicrosClock;
 import org.poolkeeper.registrar.pool.PoolSharding;
 import org.poolkeeper.registrar.replication.NodeReplica;
@@ -57,7 +58,7 @@ public final class AsapEndpoint {
      */
     public record Context(ActorSystem<?> system, int registrarId, RegistrarSettings settings, NodeReplica replica,
                           PoolSharding sharding, MicrosClock clock, BadInputLog badInput, ServingGate gate,
-                          StatusSource status) {
+                          StatusSource status, RegistrarMetrics metrics) {
     }
 
     /** This node's answer to a StatusRequest. */
@@ -81,17 +82,22 @@ public final class AsapEndpoint {
         AtomicInteger open = new AtomicInteger();
         Map<InetAddress, Integer> openByAddress = new ConcurrentHashMap<>();
         Limit connections = new Limit("max-connections", limits.maxConnections());
+        RegistrarMetrics metrics = context.metrics();
+        io.micrometer.core.instrument.Gauge.builder("poolkeeper.connections", open, AtomicInteger::get)
+                .description("Client connections open").register(metrics.registry());
         return Tcp.get(system).bind(settings.host(), settings.asapPort())
                 .to(Sink.foreach(connection -> {
                     InetSocketAddress remote = connection.remoteAddress();
                     if (!networks.allows(remote.getAddress())) {
                         context.badInput().log(remote, "connection from outside allowed-client-networks refused");
+                        metrics.connectionRefused();
                         connection.handleWith(refusal(ErrorCause.ERROR_CAUSE_REJECTED_DUE_TO_SECURITY_CONSIDERATIONS,
                                 "connections from this network are not accepted"), system);
                         return;
                     }
                     if (!context.gate().serving()) {
                         // downed, shutting down or just resumed from a pause: not a registrar to talk to now
+                        metrics.connectionRefused();
                         connection.handleWith(Flow.fromSinkAndSourceCoupled(Sink.<ByteString>ignore(),
                                 Source.<ByteString>empty()), system);
                         return;
@@ -109,10 +115,12 @@ public final class AsapEndpoint {
                                 : "max-connections-per-address (" + limits.maxConnectionsPerAddress() + ")")
                                 + " reached");
                         closed.run(); // a refused connection holds no place
+                        metrics.connectionRefused();
                         connection.handleWith(refusal(ErrorCause.ERROR_CAUSE_LACK_OF_RESOURCES,
                                 "too many connections"), system);
                         return;
                     }
+                    metrics.connectionAccepted();
                     ServerAnnounce announce = announce(context, peers, connection.localAddress());
                     Flow<ByteString, ByteString, NotUsed> session = Flow.fromGraph(new ConnectionGuard(remote,
                                     limits.frameTimeout(), limits.idleTimeout(), limits.maxUnfinishedFrameBytes(),

@@ -51,6 +51,7 @@ import org.poolkeeper.protocol.wire.ServerAnnounce;
 import org.poolkeeper.protocol.wire.StatusRequest;
 import org.poolkeeper.registrar.node.BadInputLog;
 import org.poolkeeper.registrar.node.MicrosClock;
+import org.poolkeeper.registrar.node.RegistrarMetrics;
 import org.poolkeeper.registrar.node.RegistrarSettings;
 import org.poolkeeper.registrar.pool.PoolSharding;
 import org.poolkeeper.registrar.pool.ShardWriter;
@@ -300,6 +301,12 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 | Integer.toUnsignedLong(SESSIONS.incrementAndGet());
         private final Rate resolutionRate = new Rate(settings.limits().maxHrRate());
         private final Rate operatorRate = new Rate(MAX_OPERATOR_REQUESTS);
+        private final RegistrarMetrics metrics = node.metrics();
+        /** What the answers sent now answer, and since when (System.nanoTime): for the request meters. */
+        private RegistrarMetrics.Request answering;
+        private long answeringSince;
+        /** Whether a registration answered now re-registered a PE (the writer said so). */
+        private boolean reregistration;
         private final Rate reportRate = new Rate(settings.limits().maxEuRate());
         private final MessageDigest sha256 = sha256();
         /**
@@ -425,6 +432,50 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
 
         private void send(AsapMessage message) {
             outbox.add(message);
+            count(message);
+        }
+
+        /** Counts an answer to a client's request in the request meters. */
+        private void count(AsapMessage m) {
+            switch (m.getBodyCase()) {
+                case REGISTRATION_RESPONSE -> metrics.answered(reregistration ? RegistrarMetrics.Request.REREGISTRATION
+                        : RegistrarMetrics.Request.REGISTRATION, m.getRegistrationResponse().getCause(),
+                        answeringSince);
+                case DEREGISTRATION_RESPONSE -> metrics.answered(RegistrarMetrics.Request.DEREGISTRATION,
+                        m.getDeregistrationResponse().getCause(), answeringSince);
+                case HANDLE_RESOLUTION_RESPONSE -> metrics.answered(RegistrarMetrics.Request.RESOLUTION,
+                        m.getHandleResolutionResponse().getCause(), answeringSince);
+                case DUMP_RESPONSE -> metrics.answered(RegistrarMetrics.Request.DUMP, m.getDumpResponse().getCause(),
+                        answeringSince);
+                case STATUS_RESPONSE -> metrics.answered(RegistrarMetrics.Request.STATUS, ErrorCause.ERROR_CAUSE_OK,
+                        answeringSince);
+                case ENDPOINT_KEEP_ALIVE -> metrics.keepAliveSent();
+                case ERROR -> {
+                    // refusals of requests that have no response of their own
+                    if (answering == RegistrarMetrics.Request.UNREACHABILITY_REPORT
+                            || answering == RegistrarMetrics.Request.DUMP
+                            || answering == RegistrarMetrics.Request.STATUS) {
+                        metrics.answered(answering, m.getError().getCause(), answeringSince);
+                    }
+                }
+                default -> { }
+            }
+        }
+
+        /** Answers sent from now on answer a request of {@code kind} that arrived at {@code since}. */
+        private void answering(RegistrarMetrics.Request kind, long since, boolean isReregistration) {
+            answering = kind;
+            answeringSince = since;
+            reregistration = isReregistration;
+        }
+
+        private static RegistrarMetrics.Request request(Kind kind) {
+            return switch (kind) {
+                case REGISTRATION -> RegistrarMetrics.Request.REGISTRATION;
+                case DEREGISTRATION -> RegistrarMetrics.Request.DEREGISTRATION;
+                case RESOLUTION -> RegistrarMetrics.Request.RESOLUTION;
+                case REPORT -> RegistrarMetrics.Request.UNREACHABILITY_REPORT;
+            };
         }
 
         // -------------------------------------------------------------- requests
@@ -436,6 +487,15 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 return;
             }
             AsapMessage message = ((Decoded.Ok<AsapMessage>) decoded).message();
+            answering(switch (message.getBodyCase()) {
+                case REGISTRATION -> RegistrarMetrics.Request.REGISTRATION;
+                case DEREGISTRATION -> RegistrarMetrics.Request.DEREGISTRATION;
+                case HANDLE_RESOLUTION -> RegistrarMetrics.Request.RESOLUTION;
+                case ENDPOINT_UNREACHABLE -> RegistrarMetrics.Request.UNREACHABILITY_REPORT;
+                case DUMP_REQUEST -> RegistrarMetrics.Request.DUMP;
+                case STATUS_REQUEST -> RegistrarMetrics.Request.STATUS;
+                default -> null;
+            }, System.nanoTime(), false);
             switch (message.getBodyCase()) {
                 case HANDLE_RESOLUTION -> onHandleResolution(message.getHandleResolution());
                 case REGISTRATION -> onRegistration(message.getRegistration());
@@ -770,6 +830,7 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 }
                 String detail = "no answer from the pool's writer within " + settings.requestTimeout().toMillis()
                         + " ms";
+                answering(request(p.kind), p.firstNanos, false);
                 switch (p.kind) {
                     case REGISTRATION -> {
                         pendingRegistrations--;
@@ -819,6 +880,7 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 pending.remove(older.id);
             }
             pes.computeIfAbsent(key, k -> new KeepAliveState(p.wireHandle)).sentAtNanos = 0;
+            answering(RegistrarMetrics.Request.REREGISTRATION, p.firstNanos, true);
             send(registrationResponse(p.clientRequestId, p.wireHandle, p.peId, ErrorCause.ERROR_CAUSE_OK));
             localAcks++;
         }
@@ -877,6 +939,8 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
             }
             release(p);
             sendQueued();
+            answering(request(p.kind), p.firstNanos,
+                    reply instanceof ShardWriter.Registered r0 && r0.status() == Status.UPDATED);
             if (reply instanceof ShardWriter.Registered r) {
                 pendingRegistrations--;
                 if (r.status() == Status.ADDED || r.status() == Status.UPDATED) {
@@ -904,7 +968,10 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 send(AsapMessage.newBuilder().setHandleResolutionResponse(b).build());
             } else if (reply instanceof ShardWriter.Reported r) {
                 // an unreachability report has no response, except an Error when it could not be applied
-                if (!r.status().isSuccess()) {
+                if (r.status().isSuccess()) {
+                    metrics.answered(RegistrarMetrics.Request.UNREACHABILITY_REPORT, ErrorCause.ERROR_CAUSE_OK,
+                            p.firstNanos);
+                } else {
                     send(error(p.clientRequestId, WireMapping.cause(r.status()),
                             "unreachability report for " + r.poolHandle() + " PE "
                                     + Integer.toUnsignedString(r.peId(), 16) + ": " + r.status()));
@@ -968,6 +1035,7 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                     it.remove();
                     forgetAnswered(entry.getKey());
                     drop(entry.getKey(), Delta.Reason.KEEP_ALIVE_LOST, false, entry.getValue().stamp);
+                    metrics.keepAliveLost();
                 } else {
                     oldestPending = Math.min(oldestPending, sentAt);
                 }
