@@ -330,6 +330,27 @@ class RegistrarTcpTest {
     }
 
     @Test
+    void aPeTakenBackAndForthBetweenTwoConnectionsGoesWhenBothClose() throws Exception {
+        // two connections of one owner take the PE from each other (as a load client's do); both close, the holder
+        // first: its writer gives the PE back to the other one, which has closed too and must still drop it
+        TestClient first = registrar.client();
+        TestClient second = registrar.client();
+        for (int round = 0; round < 3; round++) {
+            assertEquals(ErrorCause.ERROR_CAUSE_OK, first.register(TestClient.registration("ping-pong", 1, 7001,
+                    TestClient.policy(RR, 0), 60_000).setOwnerSecret(SECRET)).getCause());
+            assertEquals(ErrorCause.ERROR_CAUSE_OK, second.register(TestClient.registration("ping-pong", 1, 7001,
+                    TestClient.policy(RR, 0), 60_000).setOwnerSecret(SECRET)).getCause());
+        }
+        second.close(); // the holder
+        Thread.sleep(200);
+        first.close();
+        try (TestClient pu = registrar.client()) {
+            eventually("the PE is gone once both connections' grace has passed", () ->
+                    pu.resolve("ping-pong", null).getCause() == ErrorCause.ERROR_CAUSE_UNKNOWN_POOL_HANDLE);
+        }
+    }
+
+    @Test
     void onlyTheHoldingConnectionOrTheOwnerSecretChangesAnElement() throws Exception {
         try (TestClient owner = registrar.client(); TestClient other = registrar.client();
              TestClient pu = registrar.client()) {

@@ -35,9 +35,9 @@ import org.poolkeeper.protocol.Decoded;
 import org.poolkeeper.protocol.WireCodec;
 import org.poolkeeper.protocol.wire.AsapMessage;
 import org.poolkeeper.protocol.wire.Deregistration;
+import org.poolkeeper.protocol.wire.DeregistrationResponse;
 import org.poolkeeper.protocol.wire.DumpRequest;
 import org.poolkeeper.protocol.wire.DumpResponse;
-import org.poolkeeper.protocol.wire.DeregistrationResponse;
 import org.poolkeeper.protocol.wire.EndpointKeepAlive;
 import org.poolkeeper.protocol.wire.EndpointKeepAliveAck;
 import org.poolkeeper.protocol.wire.EndpointUnreachable;
@@ -270,6 +270,14 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         private final int maxInFlight = settings.maxInFlightPerConnection();
         private final ArrayDeque<AsapMessage> outbox = new ArrayDeque<>();
         private final Map<PeKey, KeepAliveState> pes = new HashMap<>();
+        /**
+         * PEs another session took from this one lately (System.nanoTime of the Released), kept for the writer's
+         * reclaim window: the writer may give such a PE back to this session, and if this session has closed by
+         * then, nobody would be left to keep or drop it. So a closing session drops these too, as in flight
+         * (removed only if this session got the PE back; otherwise it just tells the writer this session closed).
+         */
+        private final Map<PeKey, Long> released = new HashMap<>();
+        private final long reclaimWindowNanos = ShardWriter.reclaimWindow(settings.connectionLossGrace()).toNanos();
         private final long keepAliveTimeoutNanos = settings.keepAliveTimeout().toNanos();
         private ActorRef<ShardWriter.Reply> self;
         /** The requests waiting for a shard writer, by the session's own id for them (not the client's). */
@@ -388,6 +396,12 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                     inFlight.add(key);
                 }
             }
+            long now = System.nanoTime();
+            released.forEach((key, at) -> {
+                if (now - at <= reclaimWindowNanos && !pes.containsKey(key)) {
+                    inFlight.add(key); // taken from this session lately: its writer may give it back (see released)
+                }
+            });
             if (pes.isEmpty() && inFlight.isEmpty()) {
                 return;
             }
@@ -481,6 +495,7 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         // -------------------------------------------------------------- requests
 
         private void onRequest(Decoded<AsapMessage> decoded) {
+            answering = null; // until the request is known: an Error for a frame that is none is not counted
             if (decoded instanceof Decoded.Malformed<AsapMessage> malformed) {
                 node.badInput().log(remote, malformed.reason());
                 send(WireCodec.errorReply(malformed));
@@ -888,6 +903,7 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         private void onReply(ShardWriter.Reply reply) {
             if (reply instanceof ShardWriter.Reclaimed r) {
                 // the PE is registered through this session again: its keep-alives are this session's to send
+                released.remove(new PeKey(r.poolHandle(), r.peId()));
                 pes.computeIfAbsent(new PeKey(r.poolHandle(), r.peId()),
                         k -> new KeepAliveState(WireMapping.poolHandle(k.handle()))).stamp = r.stamp();
                 flushAndPull();
@@ -896,6 +912,11 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
             if (reply instanceof ShardWriter.Released r) {
                 PeKey key = new PeKey(r.poolHandle(), r.peId());
                 pes.remove(key);
+                long now = System.nanoTime();
+                released.values().removeIf(at -> now - at > reclaimWindowNanos);
+                if (released.size() < settings.maxPesPerConnection()) {
+                    released.put(key, now);
+                }
                 forgetAnswered(key);
                 flushAndPull();
                 return;

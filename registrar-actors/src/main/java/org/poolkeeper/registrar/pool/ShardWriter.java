@@ -223,7 +223,7 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
 
         /** How soon after a displacement a connection-loss drop of the taker gives the PE back: see RECLAIM_NANOS. */
         long reclaimNanos() {
-            return connectionLossGrace.toNanos() + RECLAIM_NANOS;
+            return reclaimWindow(connectionLossGrace).toNanos();
         }
     }
 
@@ -369,6 +369,16 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
      * too (its registrar died, its client moved on).
      */
     private static final long RECLAIM_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    /**
+     * How long after a PE was taken from a session the writer may give it back to that session (see
+     * onDropSessionElement): the connection-loss grace plus {@link #RECLAIM_NANOS}. A session the PE was taken
+     * from remembers it that long, and drops it when it closes meanwhile, so that a PE given back to a session
+     * that has closed is not left to nobody.
+     */
+    public static Duration reclaimWindow(Duration connectionLossGrace) {
+        return connectionLossGrace.plusNanos(RECLAIM_NANOS);
+    }
     private static final int MAX_REMEMBERED = 10_000;
     private final List<Delta> changes = new ArrayList<>();
     private final Consumer<Delta> collect = changes::add;
