@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code deploy/bin/bench}: the benchmark runner's entry point. */
-@Command(name = "bench", mixinStandardHelpOptions = true, version = "Poolkeeper bench 0.1.0",
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = org.poolkeeper.registrar.VersionLine.class,
         description = "Poolkeeper handlespace benchmarks: the paper's Table 1 / Figure 2 / sync / memory figures, and "
                 + "JMH microbenchmarks.",
         subcommands = {PaperTableCommand.class, BenchMain.JmhCommand.class, BenchMain.MemoryCommand.class,
@@ -30,7 +30,17 @@ public final class BenchMain implements Callable<Integer> {
     /** Runs a command line and returns the exit code (the smoke test calls this in-process). */
     public static int run(String... args) {
         System.setProperty("java.awt.headless", "true");
-        return new CommandLine(new BenchMain()).execute(args);
+        CommandLine cli = new CommandLine(new BenchMain());
+        // one line, never a stack trace: 2 for bad arguments, 1 for a failure
+        cli.setParameterExceptionHandler((ex, a) -> {
+            ex.getCommandLine().getErr().println("bench: " + ex.getMessage() + " (see --help)");
+            return 2;
+        });
+        cli.setExecutionExceptionHandler((ex, c, r) -> {
+            c.getErr().println("bench: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            return 1;
+        });
+        return cli.execute(args);
     }
 
     @Override
@@ -53,7 +63,7 @@ public final class BenchMain implements Callable<Integer> {
         }
     }
 
-    @Command(name = "memory", mixinStandardHelpOptions = true,
+    @Command(name = "memory", mixinStandardHelpOptions = true, versionProvider = org.poolkeeper.registrar.VersionLine.class,
             description = "Measures retained heap per PE (as memory.md) and prints it.")
     static final class MemoryCommand implements Callable<Integer> {
         @Option(names = "--sizes", split = ",", description = "PEs (default 3000,1000000).")
@@ -68,7 +78,7 @@ public final class BenchMain implements Callable<Integer> {
         }
     }
 
-    @Command(name = "sync", mixinStandardHelpOptions = true,
+    @Command(name = "sync", mixinStandardHelpOptions = true, versionProvider = org.poolkeeper.registrar.VersionLine.class,
             description = "Measures export/import and delta sync (as sync.md) and prints it.")
     static final class SyncCommand implements Callable<Integer> {
         @Option(names = "--sizes", split = ",", description = "PEs (default 2000,100000).")

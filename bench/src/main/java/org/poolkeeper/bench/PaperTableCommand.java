@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code bench paper-table}: every cell of the paper's Table 1 / Figure 2, plus memory and sync figures. */
-@Command(name = "paper-table", mixinStandardHelpOptions = true,
+@Command(name = "paper-table", mixinStandardHelpOptions = true, versionProvider = org.poolkeeper.registrar.VersionLine.class,
         description = {"Measures every cell (policy x operation x size) the paper's way: warm-up, then REPS windows of "
                 + "fixed length counting operations; mean with a bootstrap 95 %% CI (10,000 resamples).",
                 "Writes table1.md, results.csv, figure2.png, memory.md and sync.md into DIR and prints table1.md."})

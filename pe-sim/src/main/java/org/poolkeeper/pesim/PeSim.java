@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
  * changing nothing, for a while after the load before they leave, so that registrars can be compared with a
  * populated handlespace. The last stdout line is a JSON summary.
  */
-@Command(name = "pe-sim", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "pe-sim", mixinStandardHelpOptions = true, versionProvider = org.poolkeeper.simsupport.VersionLine.class, sortOptions = false,
         description = "Simulated pool elements registering with Poolkeeper registrars. Progress on stderr every 5 s;"
                 + " the last line on stdout is a JSON summary.")
 public final class PeSim implements Callable<Integer> {

@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  * connection that resolves pool handles at a target rate (or as fast as answers come), measuring latency and
  * how selection matched each pool's policy. The last stdout line is a JSON summary.
  */
-@Command(name = "pu-sim", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "pu-sim", mixinStandardHelpOptions = true, versionProvider = org.poolkeeper.simsupport.VersionLine.class, sortOptions = false,
         description = "Simulated pool users resolving pool handles at Poolkeeper registrars. Progress on stderr"
                 + " every 5 s; the last line on stdout is a JSON summary.")
 public final class PuSim implements Callable<Integer> {

@@ -35,7 +35,7 @@ import picocli.CommandLine.Option;
  * arguments or configuration print one line and exit 2; a failed start (port in use …) exits 1; a node the
  * cluster downed exits 3.
  */
-@Command(name = "registrar", mixinStandardHelpOptions = true, version = "poolkeeper registrar 0.1.0",
+@Command(name = "registrar", mixinStandardHelpOptions = true, versionProvider = VersionLine.class,
         sortOptions = false,
         description = "Runs a Poolkeeper RSerPool registrar node (ASAP-style client endpoint + Pekko cluster node).")
 public final class RegistrarMain implements Callable<Integer> {

@@ -102,15 +102,25 @@ public final class RegistrarServer {
      * filled from {@code poolkeeper.registrar.*} unless given explicitly.
      */
     public static Config loadConfig(Config overrides, File file) {
-        Config user = overrides.withFallback(ConfigFactory.systemProperties());
+        Config reference = ConfigFactory.parseResources(RegistrarServer.class.getClassLoader(), NODE_CONFIG_RESOURCE)
+                .withFallback(ConfigFactory.defaultReference());
+        Config properties = ConfigFactory.systemProperties();
+        Config application = ConfigFactory.defaultApplication();
+        // a misspelt key would otherwise be ignored and its default used without a word
+        refuseUnknownSettings(overrides, reference, key -> true);
+        refuseUnknownSettings(application, reference, key -> true);
+        // JVM properties also carry the log setup's poolkeeper.log.*: only the registrar's own keys are checked
+        refuseUnknownSettings(properties, reference,
+                key -> key.startsWith(RegistrarSettings.PATH + ".") || key.startsWith("poolkeeper.protocol."));
+        Config user = overrides.withFallback(properties);
         if (file != null) {
-            user = user.withFallback(ConfigFactory.parseFile(file));
+            Config fromFile = ConfigFactory.parseFile(file);
+            refuseUnknownSettings(fromFile, reference, key -> true);
+            user = user.withFallback(fromFile);
         }
         Config unresolved = user
-                .withFallback(ConfigFactory.defaultApplication())
-                .withFallback(ConfigFactory.parseResources(RegistrarServer.class.getClassLoader(),
-                        NODE_CONFIG_RESOURCE))
-                .withFallback(ConfigFactory.defaultReference());
+                .withFallback(application)
+                .withFallback(reference);
         Config resolved = unresolved.resolve();
         Config r = resolved.getConfig(RegistrarSettings.PATH);
         List<String> seeds = r.getStringList("seed-nodes").stream()
@@ -132,6 +142,36 @@ public final class RegistrarServer {
         return fixedId.withFallback(user).withFallback(ConfigFactory.parseMap(derived))
                 .withFallback(unresolved)
                 .resolve();
+    }
+
+    /**
+     * Refuses a setting under {@code poolkeeper} that {@code reference} does not have, naming it and where it was
+     * set (file and line).
+     *
+     * @param checked which keys to check
+     * @throws IllegalArgumentException for the first unknown one
+     */
+    static void refuseUnknownSettings(Config source, Config reference, java.util.function.Predicate<String> checked) {
+        if (!source.hasPathOrNull("poolkeeper")) {
+            return;
+        }
+        if (source.getIsNull("poolkeeper")
+                || source.getValue("poolkeeper").valueType() != com.typesafe.config.ConfigValueType.OBJECT) {
+            throw new IllegalArgumentException("poolkeeper must be an object of settings ("
+                    + source.getValue("poolkeeper").origin().description() + ")");
+        }
+        java.util.List<String> unknown = new java.util.ArrayList<>();
+        for (Map.Entry<String, com.typesafe.config.ConfigValue> e : source.getConfig("poolkeeper").entrySet()) {
+            String key = "poolkeeper." + e.getKey();
+            if (checked.test(key) && !reference.hasPathOrNull(key)) {
+                unknown.add(key + " (" + e.getValue().origin().description() + ")");
+            }
+        }
+        if (!unknown.isEmpty()) {
+            java.util.Collections.sort(unknown);
+            throw new IllegalArgumentException("unknown setting" + (unknown.size() == 1 ? " " : "s ")
+                    + String.join(", ", unknown) + "; the settings are listed in reference.conf");
+        }
     }
 
     /** Starts the registrar in {@code system} (whose config came from {@link #loadConfig}). */

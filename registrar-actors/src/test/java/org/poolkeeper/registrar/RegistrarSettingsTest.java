@@ -89,6 +89,35 @@ class RegistrarSettingsTest {
     }
 
     @Test
+    void anUnknownSettingInAConfigFileIsRefusedWithItsKeyFileAndLine() throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("registrar", ".conf");
+        try {
+            java.nio.file.Files.writeString(file, """
+                    poolkeeper.registrar {
+                      keep-alive-interval = 2 s
+                      keep-alive-intervall = 1 s
+                    }
+                    """);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> RegistrarServer.loadConfig(ConfigFactory.empty(), file.toFile()));
+            assertTrue(e.getMessage().contains("poolkeeper.registrar.keep-alive-intervall"), e.getMessage());
+            assertTrue(e.getMessage().contains(file.getFileName().toString()) && e.getMessage().contains(": 3"),
+                    "names the file and line: " + e.getMessage());
+            assertFalse(e.getMessage().contains("keep-alive-interval "), "the known key is not named: "
+                    + e.getMessage());
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+        IllegalArgumentException fromOverrides = assertThrows(IllegalArgumentException.class,
+                () -> RegistrarServer.loadConfig(ConfigFactory.parseString("poolkeeper.protocol.max-frame = 1"), null));
+        assertTrue(fromOverrides.getMessage().contains("poolkeeper.protocol.max-frame"), fromOverrides.getMessage());
+        // every documented key is accepted
+        RegistrarServer.loadConfig(ConfigFactory.parseString(
+                "poolkeeper.registrar { http-port = 0, status-file = x, test-hooks = on }\n"
+                        + "poolkeeper.protocol.max-frame-length = 32 KiB"), null);
+    }
+
+    @Test
     void registrarIdsAreDecimalOrHexAndZeroMeansRandom() {
         assertEquals(0xabcd, RegistrarSettings.registrarId("0xABCD"));
         assertEquals(12, RegistrarSettings.registrarId("12"));

@@ -47,7 +47,7 @@ import picocli.CommandLine.Option;
  * results.json}; exit 0 only if no survivor missed a live PE, no re-registration failed, at least 99.9 % of the
  * resolutions were answered and every settle ended in agreement.
  */
-@Command(name = "chaos", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "chaos", mixinStandardHelpOptions = true, versionProvider = org.poolkeeper.simsupport.VersionLine.class, sortOptions = false,
         description = "Faults under load on three registrars: SIGKILL, SIGSTOP/SIGCONT, repeated kill/restart, a 2|1 "
                 + "partition; checks that no serving registrar misses a live PE at any 100 ms sample.")
 public final class ChaosCommand implements Callable<Integer> {

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.poolkeeper.simsupport.VersionLine;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,7 +23,7 @@ import picocli.CommandLine.Parameters;
  * intervals, is marked so and its figures are labelled as its last ones.
  */
 @Command(name = "cluster-status", mixinStandardHelpOptions = true,
-        versionProvider = PoolkeeperCommand.VersionLine.class,
+        versionProvider = VersionLine.class,
         description = "Prints the status of the nodes of a local cluster started by deploy/bin/cluster.")
 public final class ClusterStatusCommand implements Callable<Integer> {
     /** A file not rewritten for this many of its intervals is stale. */

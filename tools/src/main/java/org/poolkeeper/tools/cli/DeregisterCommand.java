@@ -10,13 +10,14 @@ import org.poolkeeper.protocol.wire.AsapMessage;
 import org.poolkeeper.protocol.wire.Deregistration;
 import org.poolkeeper.protocol.wire.DeregistrationResponse;
 import org.poolkeeper.protocol.wire.ErrorCause;
+import org.poolkeeper.simsupport.VersionLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /** {@code poolkeeper deregister POOL PE-ID --secret HEX}: removes a PE, proving ownership with its secret. */
-@Command(name = "deregister", mixinStandardHelpOptions = true, versionProvider = PoolkeeperCommand.VersionLine.class,
+@Command(name = "deregister", mixinStandardHelpOptions = true, versionProvider = VersionLine.class,
         description = {"Removes a pool element through any registrar, with the owner secret its client registered it "
                 + "with ('poolkeeper register' prints it).",
                 "A client that still holds the PE registers it again at its next re-registration."})

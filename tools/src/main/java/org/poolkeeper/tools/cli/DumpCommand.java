@@ -13,12 +13,13 @@ import org.poolkeeper.protocol.wire.DumpResponse;
 import org.poolkeeper.protocol.wire.DumpedPool;
 import org.poolkeeper.protocol.wire.ErrorCause;
 import org.poolkeeper.protocol.wire.PoolElementEntry;
+import org.poolkeeper.simsupport.VersionLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /** {@code poolkeeper dump [POOL]}: every pool and PE one registrar holds (the hsdump of Poolkeeper). */
-@Command(name = "dump", mixinStandardHelpOptions = true, versionProvider = PoolkeeperCommand.VersionLine.class,
+@Command(name = "dump", mixinStandardHelpOptions = true, versionProvider = VersionLine.class,
         description = {"Lists every pool and pool element (or one pool's) as one registrar's replica holds them: "
                 + "PE id, addresses, policy information, home registrar, life left.",
                 "Output is streamed as the registrar sends it, block by block, in its order (pools shard by "

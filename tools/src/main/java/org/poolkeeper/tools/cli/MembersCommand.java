@@ -8,11 +8,12 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.poolkeeper.protocol.wire.MemberStatus;
 import org.poolkeeper.protocol.wire.StatusResponse;
+import org.poolkeeper.simsupport.VersionLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
 
 /** {@code poolkeeper members}: the cluster's members as one registrar sees them. */
-@Command(name = "members", mixinStandardHelpOptions = true, versionProvider = PoolkeeperCommand.VersionLine.class,
+@Command(name = "members", mixinStandardHelpOptions = true, versionProvider = VersionLine.class,
         description = "Lists the cluster's members as the first registrar that answers sees them: registrar id, "
                 + "cluster address, member status, reachability, client endpoint.")
 final class MembersCommand implements Callable<Integer> {

@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.poolkeeper.client.RegistrarAddress;
-import org.poolkeeper.protocol.Version;
+import org.poolkeeper.simsupport.VersionLine;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -17,7 +17,7 @@ import picocli.CommandLine.ScopeType;
  * {@code poolkeeper}: the operator's and developer's command. Every subcommand speaks the client protocol to a
  * registrar; none reads a registrar's files.
  */
-@Command(name = "poolkeeper", mixinStandardHelpOptions = true, versionProvider = PoolkeeperCommand.VersionLine.class,
+@Command(name = "poolkeeper", mixinStandardHelpOptions = true, versionProvider = VersionLine.class,
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Registers, resolves and inspects pools on Poolkeeper registrars.",
         subcommands = {ResolveCommand.class, RegisterCommand.class, DeregisterCommand.class, DumpCommand.class,
@@ -120,13 +120,5 @@ public final class PoolkeeperCommand implements Callable<Integer> {
             return EXIT_FAILED;
         });
         return cli.execute(args);
-    }
-
-    /** The version line of every subcommand. */
-    static final class VersionLine implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return new String[] {"poolkeeper " + Version.current()};
-        }
     }
 }

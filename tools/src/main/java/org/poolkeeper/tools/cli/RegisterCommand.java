@@ -24,6 +24,7 @@ import org.poolkeeper.client.PoolElementRegistration;
 import org.poolkeeper.client.PoolElementSpec;
 import org.poolkeeper.client.PoolkeeperException;
 import org.poolkeeper.client.RegistrarAddress;
+import org.poolkeeper.simsupport.VersionLine;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,7 +36,7 @@ import picocli.CommandLine.ParentCommand;
  * command runs, as the PE's client: it re-registers, answers the home registrar's keep-alives and fails over to
  * another registrar. Ctrl-C (or SIGTERM, or the end of {@code --for}) deregisters it.
  */
-@Command(name = "register", mixinStandardHelpOptions = true, versionProvider = PoolkeeperCommand.VersionLine.class,
+@Command(name = "register", mixinStandardHelpOptions = true, versionProvider = VersionLine.class,
         description = {"Registers a pool element and holds the registration until Ctrl-C (SIGINT or SIGTERM) or "
                 + "the end of --for, then deregisters it.",
                 "A PE lives as long as its client's connection to a registrar (the registrar's keep-alives go to "

@@ -12,13 +12,14 @@ import org.poolkeeper.protocol.wire.ErrorCause;
 import org.poolkeeper.protocol.wire.HandleResolution;
 import org.poolkeeper.protocol.wire.HandleResolutionResponse;
 import org.poolkeeper.protocol.wire.PoolElementEntry;
+import org.poolkeeper.simsupport.VersionLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /** {@code poolkeeper resolve POOL}: the PEs a pool user would get, in the policy's order. */
-@Command(name = "resolve", mixinStandardHelpOptions = true, versionProvider = PoolkeeperCommand.VersionLine.class,
+@Command(name = "resolve", mixinStandardHelpOptions = true, versionProvider = VersionLine.class,
         description = "Resolves a pool handle: the pool elements a pool user gets now, in selection order.")
 final class ResolveCommand implements Callable<Integer> {
     @ParentCommand

@@ -15,11 +15,12 @@ import org.poolkeeper.client.RegistrarAddress;
 import org.poolkeeper.protocol.wire.MemberStatus;
 import org.poolkeeper.protocol.wire.RegistrarEndpoint;
 import org.poolkeeper.protocol.wire.StatusResponse;
+import org.poolkeeper.simsupport.VersionLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
 
 /** {@code poolkeeper status}: one row per registrar, asked directly; those that do not answer are marked. */
-@Command(name = "status", mixinStandardHelpOptions = true, versionProvider = PoolkeeperCommand.VersionLine.class,
+@Command(name = "status", mixinStandardHelpOptions = true, versionProvider = VersionLine.class,
         description = {"Asks every registrar for its status: the ones given with --registrars and every member "
                 + "they know of. One row per registrar: id, client and cluster address, whether it answered, "
                 + "ready, members Up in its view, pools, PEs, replica checksum, replication backlog, uptime.",

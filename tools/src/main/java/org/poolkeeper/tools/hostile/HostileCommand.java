@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
  * the next one. Progress on stderr, a table on stdout and in {@code report.md}, figures in {@code results.json}; exit
  * 0 only if every check of every phase passed.
  */
-@Command(name = "hostile", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "hostile", mixinStandardHelpOptions = true, versionProvider = org.poolkeeper.simsupport.VersionLine.class, sortOptions = false,
         description = "Hostile clients against one registrar: PE hijacking, unreachability-report abuse, ownerless "
                 + "registrations, floods, fuzzed frames; checks that legitimate clients are not harmed.")
 public final class HostileCommand implements Callable<Integer> {

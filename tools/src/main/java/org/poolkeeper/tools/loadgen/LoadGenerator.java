@@ -62,7 +62,7 @@ import picocli.CommandLine.Option;
  * goes to stderr every 5 s; the last stdout line is the summary as one JSON object (a human-readable line comes
  * before it).
  */
-@Command(name = "loadgen", mixinStandardHelpOptions = true, version = "poolkeeper loadgen 0.1.0",
+@Command(name = "loadgen", mixinStandardHelpOptions = true, versionProvider = org.poolkeeper.simsupport.VersionLine.class,
         description = "Pipelined ASAP load client: resolutions, registrations, registration churn or a handlespace "
                 + "fill against one registrar or spread over a cluster's registrars.")
 public final class LoadGenerator implements Callable<Integer> {

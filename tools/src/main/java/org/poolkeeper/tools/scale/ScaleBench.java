@@ -41,7 +41,7 @@ import picocli.CommandLine.Option;
  * <p>Exits 1 if a step failed (a process died, a registration failed, the cluster did not converge, a survivor
  * lost PEs, a pool was not written again), 2 for bad arguments.
  */
-@Command(name = "scale-bench", mixinStandardHelpOptions = true, version = "poolkeeper scale-bench 0.1.0",
+@Command(name = "scale-bench", mixinStandardHelpOptions = true, versionProvider = org.poolkeeper.simsupport.VersionLine.class,
         description = "Three registrars, a large handlespace, a SIGKILL and a rejoin; prints a Markdown table.")
 public final class ScaleBench implements Callable<Integer> {
 

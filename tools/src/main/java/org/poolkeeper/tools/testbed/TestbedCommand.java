@@ -37,7 +37,7 @@ import picocli.CommandLine.Option;
  * checksum, owner checksums and PE count, equal to the PEs the pe-sims hold. Every child JVM is stopped on exit, on
  * error and on Ctrl-C.
  */
-@Command(name = "testbed", mixinStandardHelpOptions = true,
+@Command(name = "testbed", mixinStandardHelpOptions = true, versionProvider = org.poolkeeper.simsupport.VersionLine.class,
         description = "Runs the paper's testbed on loopback: 2 registrars (primary + backup), pe-sims and pu-sims; "
                 + "prints progress every 5 s and a Table-2-shaped report; exits non-zero if a process failed or the "
                 + "registrars disagree while the pe-sims hold their PEs registered.")
