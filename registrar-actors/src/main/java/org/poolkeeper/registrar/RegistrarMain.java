@@ -47,6 +47,11 @@ public final class RegistrarMain implements Callable<Integer> {
             description = "Address to bind and advertise (default: poolkeeper.registrar.host, 127.0.0.1).")
     String host;
 
+    @Option(names = "--bind-host", paramLabel = "ADDRESS",
+            description = "Address to bind the ports to when it is not the advertised --host, e.g. 0.0.0.0 "
+                    + "(default: poolkeeper.registrar.bind-host, empty: the host).")
+    String bindHost;
+
     @Option(names = "--asap-port", paramLabel = "PORT",
             description = "Client (ASAP) TCP port; 0 picks a free one (default: 3863).")
     Integer asapPort;
@@ -183,6 +188,9 @@ public final class RegistrarMain implements Callable<Integer> {
         Map<String, Object> map = new HashMap<>();
         if (host != null) {
             map.put("poolkeeper.registrar.host", host);
+        }
+        if (bindHost != null) {
+            map.put("poolkeeper.registrar.bind-host", bindHost);
         }
         if (asapPort != null) {
             map.put("poolkeeper.registrar.asap-port", asapPort);

@@ -123,6 +123,9 @@ public final class RegistrarServer {
                 .withFallback(reference);
         Config resolved = unresolved.resolve();
         Config r = resolved.getConfig(RegistrarSettings.PATH);
+        // Artery binds bind.hostname and the canonical port (its bind.port is empty: the canonical one)
+        Map<String, Object> bind = r.getString("bind-host").isBlank() ? Map.of()
+                : Map.of("pekko.remote.artery.bind.hostname", r.getString("bind-host"));
         List<String> seeds = r.getStringList("seed-nodes").stream()
                 .map(s -> "pekko://" + SYSTEM_NAME + "@" + s)
                 .toList();
@@ -140,6 +143,7 @@ public final class RegistrarServer {
         Config fixedId = ConfigFactory.parseMap(Map.of(RegistrarSettings.PATH + ".registrar-id",
                 Integer.toUnsignedString(id)));
         return fixedId.withFallback(user).withFallback(ConfigFactory.parseMap(derived))
+                .withFallback(ConfigFactory.parseMap(bind))
                 .withFallback(unresolved)
                 .resolve();
     }

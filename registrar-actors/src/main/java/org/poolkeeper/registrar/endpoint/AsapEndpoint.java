@@ -26,6 +26,7 @@ import org.poolkeeper.protocol.wire.ServerAnnounce;
 import org.poolkeeper.protocol.wire.StatusResponse;
 import org.poolkeeper.registrar.node.BadInputLog;
 import org.poolkeeper.registrar.node.ClientNetworks;
+import org.poolkeeper.registrar.node.BindHost;
 import org.poolkeeper.registrar.node.Limit;
 import org.poolkeeper.registrar.node.RegistrarMetrics;
 import org.poolkeeper.registrar.node.MicrosClock;
@@ -85,7 +86,7 @@ public final class AsapEndpoint {
         RegistrarMetrics metrics = context.metrics();
         io.micrometer.core.instrument.Gauge.builder("poolkeeper.connections", open, AtomicInteger::get)
                 .description("Client connections open").register(metrics.registry());
-        return Tcp.get(system).bind(settings.host(), settings.asapPort())
+        return Tcp.get(system).bind(BindHost.of(system.settings().config()), settings.asapPort())
                 .to(Sink.foreach(connection -> {
                     InetSocketAddress remote = connection.remoteAddress();
                     if (!networks.allows(remote.getAddress())) {

@@ -6,7 +6,7 @@ import com.typesafe.config.Config;
  * The node's HTTP endpoint for metrics and health ({@code poolkeeper.registrar.http-port}, {@code http-host}).
  *
  * @param port the port, 0 for a free one, -1 for none (the default)
- * @param host the address to bind it to (default: the registrar's host)
+ * @param host the address to bind it to (default: the registrar's bind-host, else its host)
  */
 public record HttpSettings(int port, String host) {
     public boolean enabled() {
@@ -22,6 +22,6 @@ public record HttpSettings(int port, String host) {
                     + port);
         }
         String host = c.getString("http-host");
-        return new HttpSettings((int) port, host.isBlank() ? c.getString("host") : host);
+        return new HttpSettings((int) port, host.isBlank() ? BindHost.of(config) : host);
     }
 }
