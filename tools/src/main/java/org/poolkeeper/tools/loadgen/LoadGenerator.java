@@ -67,13 +67,27 @@ import picocli.CommandLine.Option;
                 + "fill against one registrar or spread over a cluster's registrars.")
 public final class LoadGenerator implements Callable<Integer> {
 
-    @Option(names = "--host", description = "Registrar host (default 127.0.0.1).")
+    @Option(names = {"-r", "--registrars"}, split = ",", paramLabel = "HOST:PORT",
+            description = "The registrars' client endpoints, as every Poolkeeper tool takes them; several (a "
+                    + "cluster's): the connections are spread over them round robin, the setup registrations go to "
+                    + "the first.")
+    List<String> registrars;
+
+    @Option(names = "--host", description = "With --port: the registrars' host (default 127.0.0.1).")
     String host = "127.0.0.1";
 
-    @Option(names = "--port", required = true, split = ",", paramLabel = "PORT",
-            description = "Registrar ASAP port; several (a cluster's registrars on --host): the connections are "
-                    + "spread over them round robin, the setup registrations go to the first.")
+    @Option(names = "--port", split = ",", paramLabel = "PORT",
+            description = "Instead of --registrars: registrar client ports on --host.")
     List<Integer> ports;
+
+    /** The registrars to use, from --registrars or --host/--port. */
+    private List<InetSocketAddress> addresses() {
+        if (registrars != null) {
+            return registrars.stream().map(org.poolkeeper.client.RegistrarAddress::parse)
+                    .map(r -> new InetSocketAddress(r.host(), r.port())).toList();
+        }
+        return ports.stream().map(p -> new InetSocketAddress(host, p)).toList();
+    }
 
     @Option(names = "--mode", description = "resolve, register, churn or fill (default resolve).")
     String mode = "resolve";
@@ -148,7 +162,7 @@ public final class LoadGenerator implements Callable<Integer> {
     public Integer call() throws Exception {
         validate();
         int policyCode = (int) Long.decode(policy).longValue();
-        List<InetSocketAddress> addresses = ports.stream().map(p -> new InetSocketAddress(host, p)).toList();
+        List<InetSocketAddress> addresses = addresses();
         Connection setupConnection = null;
         boolean churn = mode.equals("churn");
         boolean register = mode.equals("register") || churn;
@@ -209,6 +223,15 @@ public final class LoadGenerator implements Callable<Integer> {
 
     private void validate() {
         CommandLine cli = new CommandLine(this);
+        if ((registrars == null) == (ports == null)) {
+            throw new CommandLine.ParameterException(cli, registrars == null ? "--registrars is required"
+                    : "give --registrars or --port, not both");
+        }
+        try {
+            addresses();
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cli, "--registrars: " + e.getMessage());
+        }
         if (!List.of("resolve", "register", "churn", "fill").contains(mode)) {
             throw new CommandLine.ParameterException(cli, "--mode must be resolve, register, churn or fill: " + mode);
         }
@@ -283,7 +306,7 @@ public final class LoadGenerator implements Callable<Integer> {
     private ObjectNode summary(Histogram h, long failedRequests) {
         ObjectNode s = JSON.createObjectNode();
         s.put("mode", mode);
-        s.put("registrars", ports.size());
+        s.put("registrars", addresses().size());
         s.put("connections", connections);
         s.put("in_flight", inFlight);
         s.put("completed", completed.sum());
