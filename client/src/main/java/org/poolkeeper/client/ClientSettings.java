@@ -1,5 +1,8 @@
 package org.poolkeeper.client;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -43,6 +46,35 @@ public record ClientSettings(List<RegistrarAddress> registrars, Duration request
 
     public static ClientSettings of(RegistrarAddress... registrars) {
         return of(List.of(registrars));
+    }
+
+    /**
+     * From {@code poolkeeper.client} in {@code config} (see the client's {@code reference.conf}); the frame limit
+     * is the protocol's {@code poolkeeper.protocol.max-frame-length}.
+     *
+     * @throws IllegalArgumentException with the key and a one-line reason for a missing or invalid value
+     */
+    public static ClientSettings fromConfig(Config config) {
+        try {
+            Config c = config.getConfig("poolkeeper.client");
+            List<RegistrarAddress> registrars = new java.util.ArrayList<>();
+            for (String r : c.getStringList("registrars")) {
+                registrars.add(RegistrarAddress.parse(r));
+            }
+            long frame = config.getBytes("poolkeeper.protocol.max-frame-length");
+            return new ClientSettings(registrars, c.getDuration("request-timeout"), c.getDuration("connect-timeout"),
+                    c.getDuration("reconnect-backoff"), c.getDuration("cache-stale-timeout"),
+                    (int) Math.min(frame, Integer.MAX_VALUE), c.getInt("send-buffer"));
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("poolkeeper.client: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@link #fromConfig} of the application's configuration ({@code application.conf}, -D, reference.conf). */
+    public static ClientSettings load() {
+        return fromConfig(ConfigFactory.load());
     }
 
     public ClientSettings withRequestTimeout(Duration value) {

@@ -2,6 +2,7 @@ package org.poolkeeper.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -21,6 +22,29 @@ class SettingsAndSpecTest {
             assertThrows(IllegalArgumentException.class, () -> RegistrarAddress.parse(bad), bad);
         }
         assertThrows(IllegalArgumentException.class, () -> RegistrarAddress.parseList(" , "));
+    }
+
+    @Test
+    void settingsComeFromTheClientsReferenceConfAndItsOverrides() {
+        ClientSettings defaults = ClientSettings.load();
+        assertEquals(ClientSettings.of(new RegistrarAddress("127.0.0.1", 3863)), defaults,
+                "reference.conf gives what ClientSettings.of gives");
+        ClientSettings custom = ClientSettings.fromConfig(com.typesafe.config.ConfigFactory.parseString("""
+                poolkeeper.client {
+                  registrars = ["10.0.0.1:3863", "[2001:db8::1]:4000"]
+                  request-timeout = 750 ms
+                  cache-stale-timeout = 3 s
+                }
+                """).withFallback(com.typesafe.config.ConfigFactory.load()));
+        assertEquals(List.of(new RegistrarAddress("10.0.0.1", 3863), new RegistrarAddress("2001:db8::1", 4000)),
+                custom.registrars());
+        assertEquals(Duration.ofMillis(750), custom.requestTimeout());
+        assertEquals(Duration.ofSeconds(3), custom.cacheStaleTimeout());
+        assertEquals(Duration.ofSeconds(1), custom.connectTimeout(), "the rest from reference.conf");
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> ClientSettings.fromConfig(
+                com.typesafe.config.ConfigFactory.parseString("poolkeeper.client.registrars = [\"nohost\"]")
+                        .withFallback(com.typesafe.config.ConfigFactory.load())));
+        assertTrue(bad.getMessage().startsWith("poolkeeper.client: "), bad.getMessage());
     }
 
     @Test
