@@ -31,6 +31,19 @@ final class DumpCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "POOL", description = "Only this pool (default: all).")
     String pool;
 
+    /** How often in a row a block may be refused for the registrar's rate limit, and the pause before asking again. */
+    private static final int MAX_REFUSALS = 100;
+    private static final long REFUSAL_PAUSE_MS = 100;
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException("interrupted");
+        }
+    }
+
     /** Where the dump goes, pool by pool; a pool split over blocks arrives as one. */
     private interface Sink {
         void pool(String handle, DumpedPool head, long nowMicros);
@@ -51,16 +64,24 @@ final class DumpCommand implements Callable<Integer> {
             ByteString current = null;
             long pools = 0;
             long elements = 0;
+            int refusals = 0;
             while (true) {
                 long id = c.nextRequestId();
                 AsapMessage answer = c.call(id, AsapMessage.newBuilder()
                         .setDumpRequest(request.setRequestId(id)).build());
+                if (answer.hasError() && answer.getError().getCause() == ErrorCause.ERROR_CAUSE_LACK_OF_RESOURCES
+                        && refusals++ < MAX_REFUSALS) {
+                    // the registrar's per-connection limit on dump blocks per second: a large dump waits its turn
+                    sleep(REFUSAL_PAUSE_MS);
+                    continue;
+                }
                 if (answer.hasError()) {
                     throw new CliException("registrar " + c.registrar() + " refused the dump: "
                             + Causes.describe(answer.getError().getCause()) + " (" + answer.getError().getDetail()
                             + ")");
                 }
                 DumpResponse block = answer.getDumpResponse();
+                refusals = 0;
                 if (block.getCause() != ErrorCause.ERROR_CAUSE_OK) {
                     throw new CliException((pool == null ? "dump" : "pool '" + pool + "'") + ": "
                             + Causes.describe(block.getCause()));
