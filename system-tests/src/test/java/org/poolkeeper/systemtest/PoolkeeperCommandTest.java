@@ -123,7 +123,7 @@ class PoolkeeperCommandTest {
 
     @Test
     void helloWorldRegisterResolveDumpAndDeregisterThroughDifferentRegistrars() throws Exception {
-        try (Programs.Child register = start("register", "hello", "--address", "127.0.0.1:8080",
+        try (Programs.Child register = start("register", "hello", "--address", "127.0.0.1:8080", "--hold",
                 "-r", a.registrars())) {
             String peId = awaitLine(register, REGISTERED);
             String secret = awaitLine(register, SECRET);
@@ -175,6 +175,22 @@ class PoolkeeperCommandTest {
         assertEquals(0, held.status(), held::toString);
         assertTrue(held.stderr().stream().anyMatch(l -> l.startsWith("deregistered PE")), held::toString);
         assertEquals(1, run("resolve", "brief", "-r", a.registrars()).status(), "deregistered at the end");
+    }
+
+    @Test
+    void aRegistrationNotHeldEndsWithTheCommand() throws Exception {
+        Run once = run("register", "once", "--address", "127.0.0.1:8091", "-r", b.registrars());
+        assertEquals(0, once.status(), once::toString);
+        assertTrue(once.out().contains("registered PE"), once::toString);
+        assertTrue(once.stderr().stream().anyMatch(l -> l.startsWith("not held")), once::toString);
+        ClientLibraryTest.eventually("the registrar removes the PE after the connection-loss grace",
+                Duration.ofSeconds(10), () -> {
+                    try {
+                        return run("resolve", "once", "-r", b.registrars()).status() == 1;
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                });
     }
 
     @Test

@@ -32,16 +32,19 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /**
- * {@code poolkeeper register POOL --address HOST:PORT}: registers a pool element and keeps it registered while the
- * command runs, as the PE's client: it re-registers, answers the home registrar's keep-alives and fails over to
- * another registrar. Ctrl-C (or SIGTERM, or the end of {@code --for}) deregisters it.
+ * {@code poolkeeper register POOL --address HOST:PORT [--hold | --for D]}: registers a pool element. With
+ * {@code --hold} or {@code --for} it keeps it registered while the command runs, as the PE's client: it
+ * re-registers, answers the home registrar's keep-alives and fails over to another registrar; Ctrl-C (or SIGTERM,
+ * or the end of {@code --for}) deregisters it. Without, it exits once the registrar has accepted the PE, and the
+ * registrar removes the PE when this connection's loss grace has passed.
  */
 @Command(name = "register", mixinStandardHelpOptions = true, versionProvider = VersionLine.class,
-        description = {"Registers a pool element and holds the registration until Ctrl-C (SIGINT or SIGTERM) or "
-                + "the end of --for, then deregisters it.",
+        description = {"Registers a pool element; with --hold, holds the registration until Ctrl-C (SIGINT or "
+                + "SIGTERM), with --for until then, and deregisters it.",
                 "A PE lives as long as its client's connection to a registrar (the registrar's keep-alives go to "
-                + "it), so the registration ends with this command. It prints the PE's owner secret: with it, "
-                + "'poolkeeper deregister' removes the PE from elsewhere."})
+                + "it): without --hold or --for the command exits once the PE is registered, and the registrar "
+                + "removes it after its connection-loss grace (2 s by default). It prints the PE's owner secret: "
+                + "with it, 'poolkeeper deregister' removes the PE from elsewhere."})
 final class RegisterCommand implements Callable<Integer> {
     @ParentCommand
     PoolkeeperCommand top;
@@ -74,12 +77,12 @@ final class RegisterCommand implements Callable<Integer> {
             description = "Registration life (default: 30s); the command re-registers every third of it.")
     Duration life = Duration.ofSeconds(30);
 
-    @Option(names = "--hold", description = "Hold the registration until Ctrl-C: what register does; given "
-            + "for scripts that say so explicitly.")
+    @Option(names = "--hold", description = "Hold the registration (re-registering, answering keep-alives, "
+            + "failing over) until Ctrl-C (SIGINT) or SIGTERM, then deregister it.")
     boolean hold;
 
     @Option(names = "--for", paramLabel = "DURATION", converter = Durations.class,
-            description = "Deregister and exit after this long instead of waiting for Ctrl-C.")
+            description = "Hold the registration this long (Ctrl-C ends it sooner), then deregister it.")
     Duration holdFor;
 
     @Override
@@ -130,6 +133,12 @@ final class RegisterCommand implements Callable<Integer> {
                         + String.join(",", addresses) + " through registrar " + at);
                 out.println("owner secret " + secret);
                 out.flush();
+            }
+            if (!hold && holdFor == null) {
+                err.println("not held (no --hold): the registrar removes the PE once this command's connection has "
+                        + "been gone for its connection-loss grace");
+                err.flush();
+                return PoolkeeperCommand.EXIT_OK;
             }
             err.println(holdFor == null ? "holding the registration; Ctrl-C deregisters it"
                     : "holding the registration for " + Durations.format(holdFor) + "; Ctrl-C deregisters it sooner");
