@@ -17,6 +17,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -204,11 +206,14 @@ public final class RegistrarServer {
         PrometheusMeterRegistry prometheus = http.enabled()
                 ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : null;
         RegistrarMetrics metrics = prometheus != null ? new RegistrarMetrics(prometheus) : RegistrarMetrics.none();
-        NodeMeters.bind(metrics.registry(), self, replica, stats, membership, hosted, deltas,
-                () -> ready.isDone() && asapPort.get() != 0 && gate.serving());
+        // one readiness for the health check, the ready gauge and StatusResponse.ready
+        Supplier<HttpEndpoint.Readiness> readiness = () -> new HttpEndpoint.Readiness(
+                cluster.selfMember().status() == MemberStatus.up(), ready.isDone(), asapPort.get() != 0,
+                gate.serving());
+        BooleanSupplier isReady = () -> readiness.get().ready();
+        NodeMeters.bind(metrics.registry(), self, replica, stats, membership, hosted, deltas, isReady);
         HttpEndpoint httpEndpoint = prometheus == null ? null : HttpEndpoint.start(http.host(), http.port(),
-                prometheus, () -> new HttpEndpoint.Readiness(cluster.selfMember().status() == MemberStatus.up(),
-                        ready.isDone(), asapPort.get() != 0, gate.serving()));
+                prometheus, readiness);
         if (httpEndpoint != null) {
             system.getWhenTerminated().thenRun(httpEndpoint::stop);
         }
@@ -272,12 +277,12 @@ public final class RegistrarServer {
             CompletionStage<java.util.Set<Integer>> placed =
                     sharding.get().allocateAll(system.scheduler(), SHARD_PLACEMENT_WAIT);
             NodeView view = new NodeView(self, settings.host(), asapPort::get, cluster, replica, hosted, stats,
-                    deltas, peers, () -> ready.isDone() && gate.serving() && asapPort.get() != 0);
+                    deltas, peers, isReady);
             AsapEndpoint.Context sessions = new AsapEndpoint.Context(system, self, settings, replica, sharding.get(),
                     clock, badInput, gate, view, metrics);
             return AsapEndpoint.bind(sessions, peers).thenApply(binding -> {
                 asapPort.set(binding.localAddress().getPort());
-                java.util.function.Supplier<CompletionStage<Done>> unbind =
+                Supplier<CompletionStage<Done>> unbind =
                         () -> binding.unbind().thenApply(x -> Done.getInstance());
                 CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(),
                         "unbind-asap-endpoint", unbind);
