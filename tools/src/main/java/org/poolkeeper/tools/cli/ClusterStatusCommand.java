@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.poolkeeper.simsupport.VersionLine;
+import org.poolkeeper.tools.ToolCli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -119,16 +120,8 @@ public final class ClusterStatusCommand implements Callable<Integer> {
 
     /** Runs the command line; the exit status. */
     public static int run(String... args) {
-        CommandLine cli = new CommandLine(new ClusterStatusCommand());
-        cli.setCaseInsensitiveEnumValuesAllowed(true);
-        cli.setParameterExceptionHandler((ex, a) -> {
-            ex.getCommandLine().getErr().println("cluster: " + ex.getMessage() + " (see --help)");
-            return PoolkeeperCommand.EXIT_USAGE;
-        });
-        cli.setExecutionExceptionHandler((ex, c, r) -> {
-            c.getErr().println("cluster: " + (ex.getMessage() == null ? ex : ex.getMessage()));
-            return PoolkeeperCommand.EXIT_FAILED;
-        });
-        return cli.execute(args);
+        CommandLine cli = new CommandLine(new ClusterStatusCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+        return ToolCli.run("cluster", cli, ex -> ex.getMessage() == null ? ex.toString() : ex.getMessage(),
+                ex -> PoolkeeperCommand.EXIT_FAILED, args);
     }
 }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.poolkeeper.client.RegistrarAddress;
 import org.poolkeeper.simsupport.VersionLine;
+import org.poolkeeper.tools.ToolCli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -105,20 +106,9 @@ public final class PoolkeeperCommand implements Callable<Integer> {
 
     /** Runs the command line; the exit status. */
     public static int run(String... args) {
-        CommandLine cli = new CommandLine(new PoolkeeperCommand());
-        cli.setCaseInsensitiveEnumValuesAllowed(true);
-        cli.setParameterExceptionHandler((ex, a) -> {
-            ex.getCommandLine().getErr().println("poolkeeper: " + ex.getMessage() + " (see --help)");
-            return EXIT_USAGE;
-        });
-        cli.setExecutionExceptionHandler((ex, c, r) -> {
-            if (ex instanceof CliException e) {
-                c.getErr().println("poolkeeper: " + e.getMessage());
-                return e.status();
-            }
-            c.getErr().println("poolkeeper: internal error: " + ex);
-            return EXIT_FAILED;
-        });
-        return cli.execute(args);
+        CommandLine cli = new CommandLine(new PoolkeeperCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+        return ToolCli.run("poolkeeper", cli,
+                ex -> ex instanceof CliException ? ex.getMessage() : "internal error: " + ex,
+                ex -> ex instanceof CliException e ? e.status() : EXIT_FAILED, args);
     }
 }

@@ -46,7 +46,7 @@ final class StatusCommand implements Callable<Integer> {
                 continue;
             }
             try {
-                StatusResponse s = ask(r);
+                StatusResponse s = Status.of(r, top.timeout);
                 nodes.add(new Node(r.toString(), s, null, null));
                 for (MemberStatus m : s.getMembersList()) {
                     members.putIfAbsent(m.getRegistrarId(), m);
@@ -121,10 +121,6 @@ final class StatusCommand implements Callable<Integer> {
             table.print(out);
         }
         return all ? PoolkeeperCommand.EXIT_OK : PoolkeeperCommand.EXIT_FAILED;
-    }
-
-    private StatusResponse ask(RegistrarAddress r) {
-        return Status.of(r, top.timeout);
     }
 
     /** The member whose client endpoint is {@code endpoint}, or null. */
