@@ -10,6 +10,9 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.function.BooleanSupplier;
 import java.util.function.ToDoubleFunction;
 import org.poolkeeper.registrar.node.Membership;
@@ -20,7 +23,23 @@ import org.poolkeeper.registrar.replication.ReplicationStats;
 
 /** The node's gauges and counters read from its parts (replica, replication, membership), and the JVM's. */
 final class NodeMeters {
+    private static final Path PROC_STATUS = Path.of("/proc/self/status");
+
     private NodeMeters() {
+    }
+
+    /** VmRSS of this process in bytes, or NaN if unreadable. */
+    static double residentBytes() {
+        try {
+            for (String line : Files.readAllLines(PROC_STATUS)) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.substring(6).replace("kB", "").trim()) * 1024.0;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // unreadable: no figure
+        }
+        return Double.NaN;
     }
 
     static void bind(MeterRegistry registry, int registrarId, NodeReplica replica, ReplicationStats stats,
@@ -32,6 +51,10 @@ final class NodeMeters {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
+        if (Files.isReadable(PROC_STATUS)) {
+            Gauge.builder("process.resident.memory", NodeMeters::residentBytes).baseUnit("bytes")
+                    .description("Resident set size of the process (VmRSS, Linux)").register(registry);
+        }
 
         Gauge.builder("poolkeeper.pool.elements", replica, NodeReplica::elementsNow)
                 .description("PEs in this registrar's replica of the handlespace").register(registry);
@@ -63,8 +86,33 @@ final class NodeMeters {
                 "Registrar messages rejected as malformed or unexpected");
         counter(registry, "poolkeeper.replication.gaps", replica, NodeReplica::gaps,
                 "Gaps seen in other registrars' updates (each resynced)");
+        counter(registry, "poolkeeper.replication.audit.mismatches", stats, ReplicationStats::auditMismatches,
+                "Shards the audit found different from their writer's table (each pulled again)");
         counter(registry, "poolkeeper.takeovers", stats, ReplicationStats::takeovers,
-                "Pools taken over from a registrar that left");
+                "Shards taken over from a registrar that left");
+        stats.onEachPeer(peer -> bindPeer(registry, peer));
+    }
+
+    /** One registrar's share of the replication traffic, tagged {@code peer="0x1a2b3c4d"}. */
+    private static void bindPeer(MeterRegistry registry, ReplicationStats.Peer peer) {
+        String id = String.format(java.util.Locale.ROOT, "0x%08x", peer.registrarId());
+        peerCounter(registry, "poolkeeper.peer.batches.sent", id, peer, ReplicationStats.Peer::sentBatches,
+                "HandleUpdate batches sent to one registrar");
+        peerCounter(registry, "poolkeeper.peer.updates.sent", id, peer, ReplicationStats.Peer::sentUpdates,
+                "Handle updates sent to one registrar");
+        peerCounter(registry, "poolkeeper.peer.bytes.sent", id, peer, ReplicationStats.Peer::sentBytes,
+                "Bytes of HandleUpdate batches sent to one registrar");
+        peerCounter(registry, "poolkeeper.peer.batches.received", id, peer, ReplicationStats.Peer::receivedBatches,
+                "HandleUpdate batches received from one registrar");
+        peerCounter(registry, "poolkeeper.peer.updates.received", id, peer, ReplicationStats.Peer::receivedUpdates,
+                "Well-formed handle updates received from one registrar");
+        peerCounter(registry, "poolkeeper.peer.bytes.received", id, peer, ReplicationStats.Peer::receivedBytes,
+                "Bytes of HandleUpdate batches received from one registrar");
+    }
+
+    private static void peerCounter(MeterRegistry registry, String name, String peerId, ReplicationStats.Peer peer,
+                                    ToDoubleFunction<ReplicationStats.Peer> value, String description) {
+        FunctionCounter.builder(name, peer, value).tag("peer", peerId).description(description).register(registry);
     }
 
     private static <T> void counter(MeterRegistry registry, String name, T source, ToDoubleFunction<T> value,

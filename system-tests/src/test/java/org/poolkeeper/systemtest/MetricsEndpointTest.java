@@ -12,13 +12,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.poolkeeper.client.ClientSettings;
 import org.poolkeeper.client.Policy;
@@ -26,60 +20,17 @@ import org.poolkeeper.client.PoolElementClient;
 import org.poolkeeper.client.PoolElementSpec;
 import org.poolkeeper.client.PoolUserClient;
 import org.poolkeeper.client.UnknownPoolHandleException;
+import org.poolkeeper.tools.metrics.Exposition;
 
 /** A registrar process's HTTP endpoint, scraped over real HTTP: the Prometheus exposition and the health checks. */
 class MetricsEndpointTest {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    /** One sample of the text exposition format: a metric name, its labels, its value. */
-    record Sample(String name, Map<String, String> labels, double value) {
-    }
-
-    private static final Pattern LINE = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})?\\s+(\\S+)(\\s+\\d+)?");
-    private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\",?");
-
-    /** Parses the Prometheus text format (version 0.0.4); fails on a line that is not in it. */
-    static List<Sample> parse(String exposition) {
-        List<Sample> samples = new ArrayList<>();
-        for (String line : exposition.split("\n")) {
-            if (line.isBlank() || line.startsWith("#")) {
-                continue;
-            }
-            Matcher m = LINE.matcher(line);
-            assertTrue(m.matches(), "a sample line: " + line);
-            Map<String, String> labels = new TreeMap<>();
-            if (m.group(3) != null) {
-                Matcher l = LABEL.matcher(m.group(3));
-                int end = 0;
-                while (l.find()) {
-                    assertEquals(end, l.start(), "labels one after the other: " + line);
-                    labels.put(l.group(1), l.group(2));
-                    end = l.end();
-                }
-                assertEquals(m.group(3).length(), end, "only labels between the braces: " + line);
-            }
-            String v = m.group(4);
-            double value = switch (v) {
-                case "+Inf" -> Double.POSITIVE_INFINITY;
-                case "-Inf" -> Double.NEGATIVE_INFINITY;
-                case "NaN" -> Double.NaN;
-                default -> Double.parseDouble(v);
-            };
-            samples.add(new Sample(m.group(1), labels, value));
-        }
-        return samples;
-    }
-
     /** The value of the one sample named so with these labels (among others). */
-    static double value(List<Sample> samples, String name, String... labels) {
-        Map<String, String> wanted = new LinkedHashMap<>();
-        for (int i = 0; i < labels.length; i += 2) {
-            wanted.put(labels[i], labels[i + 1]);
-        }
-        List<Sample> found = samples.stream().filter(s -> s.name.equals(name)
-                && s.labels.entrySet().containsAll(wanted.entrySet())).toList();
-        assertEquals(1, found.size(), () -> name + wanted + " once among the samples: " + found);
-        return found.get(0).value;
+    static double value(Exposition samples, String name, String... labels) {
+        List<Exposition.Sample> found = samples.find(name, labels);
+        assertEquals(1, found.size(), () -> name + List.of(labels) + " once among the samples: " + found);
+        return found.get(0).value();
     }
 
     private static HttpResponse<String> get(String endpoint, String path) throws Exception {
@@ -116,7 +67,7 @@ class MetricsEndpointTest {
                 assertEquals(200, scrape.statusCode());
                 assertTrue(scrape.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"),
                         scrape.headers()::toString);
-                List<Sample> samples = parse(scrape.body());
+                Exposition samples = Exposition.parse(scrape.body());
                 assertEquals(5, value(samples, "poolkeeper_requests_total", "request", "registration", "result",
                         "ok"));
                 assertEquals(10, value(samples, "poolkeeper_requests_total", "request", "resolution", "result",
@@ -133,6 +84,8 @@ class MetricsEndpointTest {
                 assertEquals(1, value(samples, "poolkeeper_ready"));
                 assertTrue(value(samples, "jvm_memory_used_bytes", "area", "heap", "id", "Tenured Gen") > 0);
                 assertTrue(value(samples, "process_uptime_seconds") > 0);
+                assertTrue(value(samples, "process_resident_memory_bytes") > 10e6, "the JVM's RSS, in bytes");
+                assertTrue(value(samples, "process_cpu_time_ns_total") > 0);
             }
             HttpResponse<String> post = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + http + "/metrics"))
                     .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());

@@ -10,7 +10,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +25,7 @@ import org.poolkeeper.client.PoolElementSpec;
 import org.poolkeeper.client.PoolUserClient;
 import org.poolkeeper.client.ResolvedElement;
 import org.poolkeeper.client.UnknownPoolHandleException;
+import org.poolkeeper.tools.metrics.Exposition;
 
 /**
  * Three registrar JVMs (A, B, C) in one Pekko cluster: replication of registrations, convergence of 10,000
@@ -33,6 +36,7 @@ class RegistrarClusterTest {
 
     /** Fast failure detection and audits for tests. */
     static final String[] SETTINGS = {
+            "poolkeeper.registrar.http-port=0",
             "poolkeeper.registrar.replication.audit-interval=250ms",
             "poolkeeper.registrar.test-hooks=on",
             // every PE removal and its reason in the registrars' output (printed when a check fails)
@@ -62,6 +66,10 @@ class RegistrarClusterTest {
             }
             throw t;
         }
+    }
+
+    private static String hex(RegistrarProcess p) {
+        return String.format(java.util.Locale.ROOT, "0x%08x", p.registrarId());
     }
 
     static boolean converged(int elements, RegistrarProcess... nodes) {
@@ -152,6 +160,32 @@ class RegistrarClusterTest {
             awaitConverged("the audit's repair of C", Duration.ofSeconds(15), total + probes, a, b, c);
             System.out.printf("cluster: corrupted replica repaired by the audit within %.0f ms%n",
                     (System.nanoTime() - corrupted) / 1e6);
+
+            // the metrics endpoints tell the same story: the audit's find on C, and every update one node sent to
+            // another arrived there (per-peer counters on both sides)
+            Exposition onC = Exposition.scrape(c.http(), Duration.ofSeconds(5));
+            assertTrue(onC.sum("poolkeeper_replication_audit_mismatches_total") >= 1, "C's audit mismatches");
+            Map<RegistrarProcess, Exposition> scrapes = new LinkedHashMap<>();
+            for (RegistrarProcess p : nodes) {
+                scrapes.put(p, Exposition.scrape(p.http(), Duration.ofSeconds(5)));
+            }
+            long updates = 0;
+            for (RegistrarProcess from : nodes) {
+                for (RegistrarProcess to : nodes) {
+                    if (from != to) {
+                        double sent = scrapes.get(from).sum("poolkeeper_peer_updates_sent_total", "peer", hex(to));
+                        double received = scrapes.get(to).sum("poolkeeper_peer_updates_received_total", "peer",
+                                hex(from));
+                        assertEquals(sent, received, hex(from) + " -> " + hex(to) + ": updates sent and received");
+                        assertEquals(scrapes.get(from).sum("poolkeeper_peer_bytes_sent_total", "peer", hex(to)),
+                                scrapes.get(to).sum("poolkeeper_peer_bytes_received_total", "peer", hex(from)),
+                                hex(from) + " -> " + hex(to) + ": bytes sent and received");
+                        updates += (long) sent;
+                    }
+                }
+            }
+            // each registration and each repair is sent to both other nodes
+            assertTrue(updates >= 2L * (total + probes), "updates sent between the nodes: " + updates);
         }
     }
 

@@ -23,13 +23,15 @@ final class RegistrarProcess implements AutoCloseable {
 
     private final Programs.Child child;
     private final RegistrarAddress asap;
+    private final int registrarId;
     private String cluster = "";
     private String http = "";
     private Path statusFile;
 
-    private RegistrarProcess(Programs.Child child, RegistrarAddress asap) {
+    private RegistrarProcess(Programs.Child child, RegistrarAddress asap, int registrarId) {
         this.child = child;
         this.asap = asap;
+        this.registrarId = registrarId;
     }
 
     /** Starts a registrar and waits until it accepts clients. */
@@ -73,7 +75,7 @@ final class RegistrarProcess implements AutoCloseable {
                     Matcher m = LISTENING.matcher(line);
                     if (line.contains("listening") && m.find()) {
                         RegistrarProcess p = new RegistrarProcess(child,
-                                new RegistrarAddress(m.group(1), Integer.parseInt(m.group(2))));
+                                new RegistrarAddress(m.group(1), Integer.parseInt(m.group(2))), registrarId);
                         Matcher c = CLUSTER.matcher(line);
                         if (c.find()) {
                             p.cluster = c.group(1);
@@ -94,6 +96,10 @@ final class RegistrarProcess implements AutoCloseable {
         }
         child.close();
         throw new AssertionError("registrar did not report its address within 60 s: " + child.stdout + child.stderr);
+    }
+
+    int registrarId() {
+        return registrarId;
     }
 
     RegistrarAddress asap() {

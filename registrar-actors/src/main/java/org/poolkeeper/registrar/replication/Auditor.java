@@ -251,6 +251,7 @@ public final class Auditor extends AbstractBehavior<Auditor.Command> {
         });
         lastMismatch.put(sender, mismatched);
         if (!confirmed.isEmpty()) {
+            stats.auditMismatches.addAndGet(confirmed.size());
             inbox.tell(new Inbox.PullShards(sender, confirmed, null));
         }
         return this;

@@ -165,7 +165,7 @@ public final class Inbox extends AbstractBehavior<Inbox.Command> {
     private Behavior<Command> onReceived(Received received) {
         EnrpMessage message = received.message();
         switch (message.getBodyCase()) {
-            case HANDLE_UPDATE_BATCH -> onBatch(message.getHandleUpdateBatch());
+            case HANDLE_UPDATE_BATCH -> onBatch(message.getHandleUpdateBatch(), message.getSerializedSize());
             case HANDLE_TABLE_RESPONSE -> onTableResponse(message.getHandleTableResponse());
             default -> bad(0, "unexpected " + message.getBodyCase() + " at the replication inbox");
         }
@@ -174,7 +174,8 @@ public final class Inbox extends AbstractBehavior<Inbox.Command> {
 
     // ------------------------------------------------------------------ deltas
 
-    private void onBatch(HandleUpdateBatch batch) {
+    /** {@code bytes}: the size of the registrar message that carried the batch, as its sender counts it. */
+    private void onBatch(HandleUpdateBatch batch, int bytes) {
         int sender = batch.getSenderRegistrarId();
         if (!isMember(sender)) {
             bad(sender, "update batch from a registrar that is not a member");
@@ -194,6 +195,10 @@ public final class Inbox extends AbstractBehavior<Inbox.Command> {
             }
         }
         stats.receivedUpdates.addAndGet(deltas.size());
+        ReplicationStats.Peer counters = stats.peer(sender);
+        counters.receivedBatches.incrementAndGet();
+        counters.receivedUpdates.addAndGet(deltas.size());
+        counters.receivedBytes.addAndGet(bytes);
         for (TablePull pull : sync.receive(deltas, System.nanoTime())) {
             start(pull);
         }

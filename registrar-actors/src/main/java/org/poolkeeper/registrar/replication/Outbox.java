@@ -140,12 +140,17 @@ public final class Outbox extends AbstractBehavior<Outbox.Command> {
             overflowReported = false;
         }
         EnrpMessage message = EnrpMessage.newBuilder().setHandleUpdateBatch(batch).build();
-        for (ActorRef<EnrpMessage> peer : peers.values()) {
-            peer.tell(message);
+        int bytes = message.getSerializedSize();
+        for (Map.Entry<Integer, ActorRef<EnrpMessage>> peer : peers.entrySet()) {
+            peer.getValue().tell(message);
+            ReplicationStats.Peer counters = stats.peer(peer.getKey());
+            counters.sentBatches.incrementAndGet();
+            counters.sentUpdates.addAndGet(deltas.size());
+            counters.sentBytes.addAndGet(bytes);
         }
         stats.sentBatches.incrementAndGet();
         stats.sentUpdates.addAndGet(deltas.size());
-        stats.sentBytes.addAndGet((long) message.getSerializedSize() * peers.size());
+        stats.sentBytes.addAndGet((long) bytes * peers.size());
     }
 
     private Behavior<Command> onPeerReady(PeerReady r) {
