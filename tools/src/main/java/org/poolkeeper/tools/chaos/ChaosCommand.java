@@ -253,7 +253,7 @@ public final class ChaosCommand implements Callable<Integer> {
                         JsonNode st = n.status();
                         long pid = n.pid();
                         samples.add(new Sample(minutes, n.index, pid, st.path("heap_after_gc_bytes").asLong(),
-                                org.poolkeeper.tools.testbed.Monitor.rssKb(pid), st.path("threads").asInt(), fds(pid)));
+                                rssKb(pid), st.path("threads").asInt(), fds(pid)));
                     }
                 }
                 if (samples.size() % 18 == 0) {
@@ -379,6 +379,20 @@ public final class ChaosCommand implements Callable<Integer> {
             den += (x[i] - mx) * (x[i] - mx);
         }
         return den == 0 ? 0 : num / den;
+    }
+
+    /** The resident set size of a process, in kB (VmRSS), or -1 if it is gone. */
+    private static long rssKb(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // gone
+        }
+        return -1;
     }
 
     private static int fds(long pid) {

@@ -1,31 +1,40 @@
 package org.poolkeeper.tools.testbed;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import org.poolkeeper.tools.metrics.Exposition;
 
 /**
- * Samples the registrars every second (CPU % from /proc/PID/stat utime+stime over wall time, VmRSS from
- * /proc/PID/status, the status file's replication counters) and prints one progress line every 5 s with the
- * simulators' registration and resolution rates (from their cumulative stderr progress lines and final JSON).
+ * Scrapes both registrars' {@code /metrics} every second — CPU (process CPU time over wall time), resident memory,
+ * PEs held, requests answered, replication counters — and compares their status files' checksums; prints one
+ * progress line every 5 s.
  */
 public final class Monitor implements Runnable {
 
-    /** One 1-second sample. */
+    /** One 1-second sample; a figure a scrape did not give is NaN (or -1 for the counts). */
     record Sample(double t, double regPerS, double resPerS, double cpuPrimary, double cpuBackup, long rssPrimaryKb,
                   long rssBackupKb, double batchesPerS, double updatesPerS, long elementsPrimary,
                   long elementsBackup) { }
 
-    static final double TICKS = 100.0; // USER_HZ (getconf CLK_TCK) on Linux
+    private static final Duration SCRAPE_TIMEOUT = Duration.ofSeconds(2);
 
-    private static final Pattern PE_PROGRESS =
-            Pattern.compile("registrations=(\\d+)\\s+reregistrations=(\\d+)");
-    private static final Pattern PU_PROGRESS = Pattern.compile("resolutions=(\\d+)");
+    /** The figures of one scrape of one registrar. */
+    private record Figures(double cpuNanos, double rssBytes, double elements, double registrations,
+                           double resolutions, double batchesSent, double updatesReceived, double bytesSent) {
+        static Figures of(Exposition e) {
+            return new Figures(e.sum("process_cpu_time_ns_total"), e.sum("process_resident_memory_bytes"),
+                    e.sum("poolkeeper_pool_elements"),
+                    e.sum("poolkeeper_requests_total", "request", "registration")
+                            + e.sum("poolkeeper_requests_total", "request", "reregistration"),
+                    e.sum("poolkeeper_requests_total", "request", "resolution"),
+                    e.sum("poolkeeper_replication_batches_sent_total"),
+                    e.sum("poolkeeper_replication_updates_received_total"),
+                    e.sum("poolkeeper_replication_bytes_sent_total"));
+        }
+    }
 
     private final TestbedCommand bed;
     private final TestbedCommand.Child primary;
@@ -36,12 +45,17 @@ public final class Monitor implements Runnable {
     volatile boolean loadOver;
     int checksumSamples;
     int checksumEqual;
-    long firstBatches = -1;
-    long firstUpdates = -1;
-    long lastBatches;
-    long firstBytes;
-    long lastBytes;
-    long lastUpdates;
+    /** Scrapes that failed (timeout, refused, not the exposition format), and the last reason. */
+    int scrapeFailures;
+    int scrapes;
+    String lastScrapeFailure;
+    /** Replication totals of both registrars at the first and the last complete pair of scrapes. */
+    double firstBatches = Double.NaN;
+    double firstUpdates;
+    double firstBytes;
+    double lastBatches;
+    double lastUpdates;
+    double lastBytes;
     double firstCounterT;
     double lastCounterT;
 
@@ -51,157 +65,129 @@ public final class Monitor implements Runnable {
         this.backup = backup;
     }
 
+    private Figures scrape(TestbedCommand.Child registrar) {
+        scrapes++;
+        try {
+            return Figures.of(Exposition.scrape(registrar.http, SCRAPE_TIMEOUT));
+        } catch (IOException | IllegalArgumentException e) {
+            scrapeFailures++;
+            lastScrapeFailure = registrar.name + ": " + e.getMessage();
+            return null;
+        }
+    }
+
+    /** The increase of a counter per second between two scrapes, or NaN if either is missing. */
+    private static double rate(Figures before, Figures now, java.util.function.ToDoubleFunction<Figures> counter,
+                               double seconds) {
+        return before == null || now == null ? Double.NaN
+                : (counter.applyAsDouble(now) - counter.applyAsDouble(before)) / seconds;
+    }
+
+    private static double both(Figures p, Figures b, java.util.function.ToDoubleFunction<Figures> f) {
+        return p == null || b == null ? Double.NaN : f.applyAsDouble(p) + f.applyAsDouble(b);
+    }
+
     @Override
     public void run() {
         long t0 = System.nanoTime();
         double lastT = 0;
-        long[] cpu0 = {cpuTicks(primary.process.pid()), cpuTicks(backup.process.pid())};
-        double lastOpsT = 0;
-        double[] lastOps = ops();
-        double regRate = 0;
-        double resRate = 0;
-        long prevBatches = -1;
-        long prevUpdates = -1;
+        Figures lastP = scrape(primary);
+        Figures lastB = scrape(backup);
         int n = 0;
         while (!stop) {
             TestbedCommand.sleep(1000);
             double t = (System.nanoTime() - t0) / 1e9;
             double wall = t - lastT;
             lastT = t;
-            long[] cpu = {cpuTicks(primary.process.pid()), cpuTicks(backup.process.pid())};
-            double cpuP = cpu[0] < 0 ? 0 : (cpu[0] - cpu0[0]) / TICKS / wall * 100;
-            double cpuB = cpu[1] < 0 ? 0 : (cpu[1] - cpu0[1]) / TICKS / wall * 100;
-            cpu0 = cpu;
-            String sp = TestbedCommand.readString(bed.statusFile(primary));
-            String sb = TestbedCommand.readString(bed.statusFile(backup));
-            long batches = (long) (Math.max(0, TestbedCommand.num(sp, "sent_batches"))
-                    + Math.max(0, TestbedCommand.num(sb, "sent_batches")));
-            long updates = (long) (Math.max(0, TestbedCommand.num(sp, "received_updates"))
-                    + Math.max(0, TestbedCommand.num(sb, "received_updates")));
-            long bytes = (long) (Math.max(0, TestbedCommand.num(sp, "sent_bytes"))
-                    + Math.max(0, TestbedCommand.num(sb, "sent_bytes")));
-            if (firstBatches < 0) {
-                firstBatches = batches;
-                firstBytes = bytes;
-                firstUpdates = updates;
-                firstCounterT = bed.elapsedNow();
+            Figures p = scrape(primary);
+            Figures b = scrape(backup);
+            double cpuP = rate(lastP, p, Figures::cpuNanos, wall) / 1e7; // ns/s -> % of one core
+            double cpuB = rate(lastB, b, Figures::cpuNanos, wall) / 1e7;
+            // the simulators talk to the primary, but a client may fail over: both registrars' answers count
+            double regRate = both(p, b, Figures::registrations) - both(lastP, lastB, Figures::registrations);
+            double resRate = both(p, b, Figures::resolutions) - both(lastP, lastB, Figures::resolutions);
+            double bps = both(p, b, Figures::batchesSent) - both(lastP, lastB, Figures::batchesSent);
+            double ups = both(p, b, Figures::updatesReceived) - both(lastP, lastB, Figures::updatesReceived);
+            if (p != null && b != null) {
+                if (Double.isNaN(firstBatches)) {
+                    firstBatches = both(p, b, Figures::batchesSent);
+                    firstUpdates = both(p, b, Figures::updatesReceived);
+                    firstBytes = both(p, b, Figures::bytesSent);
+                    firstCounterT = bed.elapsedNow();
+                }
+                lastBatches = both(p, b, Figures::batchesSent);
+                lastUpdates = both(p, b, Figures::updatesReceived);
+                lastBytes = both(p, b, Figures::bytesSent);
+                lastCounterT = bed.elapsedNow();
             }
-            if (sp != null && sb != null && !loadOver) {
-                checksumSamples++;
-                String cp = TestbedCommand.str(sp, "checksum");
-                if (cp != null && cp.equals(TestbedCommand.str(sb, "checksum"))) {
-                    checksumEqual++;
+            if (!loadOver) {
+                String sp = TestbedCommand.readString(bed.statusFile(primary));
+                String sb = TestbedCommand.readString(bed.statusFile(backup));
+                if (sp != null && sb != null) {
+                    checksumSamples++;
+                    String cp = TestbedCommand.str(sp, "checksum");
+                    if (cp != null && cp.equals(TestbedCommand.str(sb, "checksum"))) {
+                        checksumEqual++;
+                    }
                 }
             }
-            lastBatches = batches;
-            lastBytes = bytes;
-            lastUpdates = updates;
-            lastCounterT = bed.elapsedNow();
-            double bps = prevBatches < 0 ? 0 : (batches - prevBatches) / wall;
-            double ups = prevUpdates < 0 ? 0 : (updates - prevUpdates) / wall;
-            prevBatches = batches;
-            prevUpdates = updates;
+            lastP = p;
+            lastB = b;
             n++;
-            if (n % 5 == 0) {
-                double[] o = ops();
-                double dt = t - lastOpsT;
-                regRate = (o[0] - lastOps[0]) / dt;
-                resRate = (o[1] - lastOps[1]) / dt;
-                lastOps = o;
-                lastOpsT = t;
-            }
-            Sample s = new Sample(bed.elapsedNow(), regRate, resRate, cpuP, cpuB, rssKb(primary.process.pid()),
-                    rssKb(backup.process.pid()), bps, ups, (long) TestbedCommand.num(sp, "elements"),
-                    (long) TestbedCommand.num(sb, "elements"));
+            Sample s = new Sample(bed.elapsedNow(), regRate / wall, resRate / wall, cpuP, cpuB, kb(p), kb(b),
+                    bps / wall, ups / wall, count(p), count(b));
             synchronized (samples) {
                 samples.add(s);
             }
             if (n % 5 == 0) {
-                double peakP = 0;
-                double peakB = 0;
-                synchronized (samples) {
-                    for (int i = Math.max(0, samples.size() - 5); i < samples.size(); i++) {
-                        peakP = Math.max(peakP, samples.get(i).cpuPrimary());
-                        peakB = Math.max(peakB, samples.get(i).cpuBackup());
-                    }
-                }
-                System.out.printf(Locale.ROOT, "[%5.1fs] registrations+re-registrations/s=%8.0f  resolutions/s=%8.0f"
-                                + "  registrar CPU%% primary=%5.1f (peak %5.1f) backup=%5.1f (peak %5.1f)"
-                                + "  PEs=%d/%d  repl updates/s=%.0f%n",
-                        bed.elapsedNow(), regRate, resRate, cpuP, peakP, cpuB, peakB, s.elementsPrimary(),
-                        s.elementsBackup(), ups);
-                System.out.flush();
+                print(s);
             }
         }
     }
 
-    /** Cumulative (registrations + re-registrations, resolutions) over all simulator processes so far. */
-    private double[] ops() {
+    private static long kb(Figures f) {
+        return f == null || Double.isNaN(f.rssBytes()) ? -1 : (long) (f.rssBytes() / 1024);
+    }
+
+    private static long count(Figures f) {
+        return f == null ? -1 : (long) f.elements();
+    }
+
+    /** The progress line: rates averaged over the last 5 samples, CPU now and its peak over them. */
+    private void print(Sample now) {
         double reg = 0;
         double res = 0;
-        for (TestbedCommand.Child c : bed.children()) {
-            if (c.role.equals("registrar")) {
-                continue;
-            }
-            String json = c.process.isAlive() ? null : c.lastJsonLine();
-            if (c.role.equals("pe")) {
-                if (json != null) {
-                    reg += Math.max(0, TestbedCommand.num(json, "registrations"))
-                            + Math.max(0, TestbedCommand.num(json, "reregistrations"));
-                } else {
-                    Matcher m = last(PE_PROGRESS, c.errFile);
-                    if (m != null) {
-                        reg += Long.parseLong(m.group(1)) + Long.parseLong(m.group(2));
-                    }
-                }
-            } else {
-                if (json != null) {
-                    res += Math.max(0, TestbedCommand.num(json, "resolutions"));
-                } else {
-                    Matcher m = last(PU_PROGRESS, c.errFile);
-                    if (m != null) {
-                        res += Long.parseLong(m.group(1));
-                    }
-                }
+        double ups = 0;
+        double peakP = 0;
+        double peakB = 0;
+        int k = 0;
+        synchronized (samples) {
+            for (int i = Math.max(0, samples.size() - 5); i < samples.size(); i++, k++) {
+                Sample x = samples.get(i);
+                reg += x.regPerS();
+                res += x.resPerS();
+                ups += x.updatesPerS();
+                peakP = Math.max(peakP, x.cpuPrimary());
+                peakB = Math.max(peakB, x.cpuBackup());
             }
         }
-        return new double[] {reg, res};
+        System.out.printf(Locale.ROOT, "[%5.1fs] registrations+re-registrations/s=%8.0f  resolutions/s=%8.0f"
+                        + "  registrar CPU%% primary=%5.1f (peak %5.1f) backup=%5.1f (peak %5.1f)"
+                        + "  PEs=%d/%d  repl updates/s=%.0f%n",
+                now.t(), reg / k, res / k, now.cpuPrimary(), peakP, now.cpuBackup(), peakB, now.elementsPrimary(),
+                now.elementsBackup(), ups / k);
+        System.out.flush();
     }
 
-    private static Matcher last(Pattern p, Path file) {
-        Matcher found = null;
-        for (String line : TestbedCommand.readLines(file)) {
-            Matcher m = p.matcher(line);
-            if (m.find()) {
-                found = m;
-            }
-        }
-        return found;
-    }
-
-    /** utime + stime of a process in clock ticks, or -1. */
-    static long cpuTicks(long pid) {
+    /** Heap used now (all heap pools, from the registrar's /metrics), e.g. "23.4 MB", or why there is none. */
+    static String heapUsed(TestbedCommand.Child registrar) {
         try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            // after the comm field: state(0) ppid(1) ... utime is field 14 overall = index 11 here, stime 12
-            return Long.parseLong(f[11]) + Long.parseLong(f[12]);
-        } catch (IOException | RuntimeException e) {
-            return -1;
+            double used = Exposition.scrape(registrar.http, SCRAPE_TIMEOUT).sum("jvm_memory_used_bytes", "area",
+                    "heap");
+            return Double.isNaN(used) ? "n/a (no jvm_memory_used_bytes)"
+                    : String.format(Locale.ROOT, "%.1f MB", used / 1024 / 1024);
+        } catch (IOException | IllegalArgumentException e) {
+            return "n/a (scrape failed: " + e.getMessage() + ")";
         }
-    }
-
-    /** The resident set size of a process, in kB, or -1 if it is gone. */
-    public static long rssKb(long pid) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // gone
-        }
-        return -1;
     }
 }

@@ -188,27 +188,36 @@ public final class Report {
         for (int r = 0; r < 2; r++) {
             double peak = 0;
             double sum = 0;
+            int cpuSamples = 0;
             long rssPeak = 0;
             long rssEnd = 0;
             long elements = 0;
-            for (Monitor.Sample x : s) {
+            for (Monitor.Sample x : s) { // a sample whose scrape failed carries NaN or -1: skipped
                 double c = r == 0 ? x.cpuPrimary() : x.cpuBackup();
-                peak = Math.max(peak, c);
-                sum += c;
+                if (!Double.isNaN(c)) {
+                    peak = Math.max(peak, c);
+                    sum += c;
+                    cpuSamples++;
+                }
                 long rss = r == 0 ? x.rssPrimaryKb() : x.rssBackupKb();
-                rssPeak = Math.max(rssPeak, rss);
-                rssEnd = rss;
+                if (rss >= 0) {
+                    rssPeak = Math.max(rssPeak, rss);
+                    rssEnd = rss;
+                }
                 elements = Math.max(elements, r == 0 ? x.elementsPrimary() : x.elementsBackup());
             }
             String name = r == 0 ? "registrar-1" : "registrar-2";
             b.append(String.format(Locale.ROOT, "| %s (%s) | %.1f | %.1f | %.1f MB | %.1f MB | %s | %d |%n",
-                    r == 0 ? "primary" : "backup", name, peak, s.isEmpty() ? 0 : sum / s.size(), rssPeak / 1024.0,
-                    rssEnd / 1024.0, heap.getOrDefault(name, "n/a"), elements));
+                    r == 0 ? "primary" : "backup", name, peak, cpuSamples == 0 ? 0 : sum / cpuSamples,
+                    rssPeak / 1024.0, rssEnd / 1024.0, heap.getOrDefault(name, "n/a"), elements));
         }
-        b.append("\nCPU %: utime+stime from /proc/PID/stat over wall time (100 % = one core). RSS: VmRSS, the whole ")
-                .append("JVM (-Xmx128m, SerialGC). Heap used: jcmd GC.heap_info after the load, not a retained-size ")
-                .append("measurement (the status file carries no heap figure; 'bench memory' measures retained heap ")
-                .append("per PE).\n");
+        b.append("\nFrom each registrar's /metrics, scraped every second: CPU % = process_cpu_time_ns_total over wall ")
+                .append("time (100 % = one core); RSS = process_resident_memory_bytes (VmRSS), the whole JVM ")
+                .append("(-Xmx128m, SerialGC); heap used = jvm_memory_used_bytes{area=\"heap\"} after the load, not a ")
+                .append("retained-size measurement ('bench memory' measures retained heap per PE); PEs = ")
+                .append("poolkeeper_pool_elements.");
+        b.append(String.format(Locale.ROOT, " Scrapes: %d, failed: %d%s.%n", monitor.scrapes, monitor.scrapeFailures,
+                monitor.lastScrapeFailure == null ? "" : " (last: " + monitor.lastScrapeFailure + ")"));
 
         b.append("\n## Resolution latency (pu-sim, through the primary)\n\n");
         b.append("| Policy | Phase rate | Resolutions/s | p50 ms | p99 ms | p999 ms | Errors |\n");
@@ -331,7 +340,7 @@ public final class Report {
                 ts.append(String.format(Locale.ROOT, "%.1f,%.1f,%.1f,%.1f,%.1f,%d,%d,%.1f,%.1f,%d,%d%n", s.t(),
                         s.regPerS(), s.resPerS(), s.cpuPrimary(), s.cpuBackup(), s.rssPrimaryKb(), s.rssBackupKb(),
                         s.batchesPerS(), s.updatesPerS(), s.elementsPrimary(), s.elementsBackup()));
-                cpuP.add(s.t(), s.cpuPrimary());
+                cpuP.add(s.t(), s.cpuPrimary()); // NaN where a scrape failed: a gap in the chart
                 cpuB.add(s.t(), s.cpuBackup());
             }
         }

@@ -99,7 +99,7 @@ public final class TestbedCommand implements Callable<Integer> {
     /** Seconds a pu-sim JVM needs on a busy 2-core machine before its load starts. */
     private static final int PU_SIM_STARTUP_S = 3;
 
-    private static final Pattern LISTENING = Pattern.compile("listening asap=(\\S+) cluster=(\\S+)");
+    private static final Pattern LISTENING = Pattern.compile("listening asap=(\\S+) cluster=(\\S+)(?: http=(\\S+))?");
     /** pe-sim's stderr line once its hold has settled. */
     private static final Pattern HOLDING =
             Pattern.compile("holding: (\\d+) PEs registered;.* leaving at (\\S+) ");
@@ -124,6 +124,8 @@ public final class TestbedCommand implements Callable<Integer> {
         final Path errFile;
         final double startedAt;
         Integer exit;
+        /** A registrar's HTTP endpoint (metrics), host:port, once it reported listening. */
+        volatile String http;
 
         Child(String name, String role, String policy, Process process, Path outFile, Path errFile, double at) {
             this.name = name;
@@ -328,7 +330,7 @@ public final class TestbedCommand implements Callable<Integer> {
         monitorThread.join(3000);
         Map<String, String> heap = new LinkedHashMap<>();
         for (Child r : List.of(primary, backup)) {
-            heap.put(r.name, heapUsed(r.process.pid()));
+            heap.put(r.name, Monitor.heapUsed(r));
         }
         for (Child c : children) {
             if (c.role.equals("registrar") && !c.process.isAlive()) {
@@ -348,6 +350,10 @@ public final class TestbedCommand implements Callable<Integer> {
                     problems.add(c.name + " reported failures/errors: " + json);
                 }
             }
+        }
+        if (monitor.scrapeFailures * 10 > monitor.scrapes) {
+            problems.add(monitor.scrapeFailures + " of " + monitor.scrapes + " metrics scrapes failed (last: "
+                    + monitor.lastScrapeFailure + ")");
         }
         if (!agreement.agree) {
             problems.add("registrars did not agree with the PEs registered: " + agreement.detail);
@@ -535,27 +541,6 @@ public final class TestbedCommand implements Callable<Integer> {
         return node == null ? "" : node.toString();
     }
 
-    private static String heapUsed(long pid) {
-        try {
-            Process p = new ProcessBuilder("jcmd", "" + pid, "GC.heap_info").redirectErrorStream(true).start();
-            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                return "n/a (jcmd failed)";
-            }
-            Matcher m = Pattern.compile("(?m)^\\s*(def new generation|tenured generation|garbage-first heap|"
-                    + "PSYoungGen|ParOldGen)\\s+total (\\d+)K, used (\\d+)K").matcher(text);
-            long used = 0;
-            boolean any = false;
-            while (m.find()) {
-                used += Long.parseLong(m.group(3));
-                any = true;
-            }
-            return any ? String.format(Locale.ROOT, "%.1f MB", used / 1024.0) : "n/a (unparsed jcmd output)";
-        } catch (IOException | InterruptedException e) {
-            return "n/a (no jcmd: " + e.getMessage() + ")";
-        }
-    }
-
     private void awaitClustered() throws IOException {
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (System.nanoTime() < deadline) {
@@ -578,7 +563,7 @@ public final class TestbedCommand implements Callable<Integer> {
 
     private Child startRegistrar(String name, int id, String seed) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(launcher("registrar"), "--host", "127.0.0.1", "--asap-port", "0",
-                "--cluster-port", "0", "--registrar-id", "" + id));
+                "--cluster-port", "0", "--http-port", "0", "--registrar-id", "" + id));
         if (seed != null) {
             cmd.add("--seed");
             cmd.add(seed);
@@ -593,6 +578,10 @@ public final class TestbedCommand implements Callable<Integer> {
             for (String line : readLines(c.outFile)) {
                 Matcher m = LISTENING.matcher(line);
                 if (m.find()) {
+                    if (m.group(3) == null) {
+                        throw new IOException(c.name + " started without an HTTP endpoint: " + line);
+                    }
+                    c.http = m.group(3);
                     return new String[] {m.group(1), m.group(2)};
                 }
             }
