@@ -86,7 +86,7 @@ final class HttpEndpoint {
         });
         server.setExecutor(executor);
         server.start();
-        LOG.info("HTTP endpoint (metrics, health) listening on {}", server.getAddress());
+        LOG.debug("HTTP endpoint (metrics, health) listening on {}", server.getAddress());
         return new HttpEndpoint(server, executor);
     }
 

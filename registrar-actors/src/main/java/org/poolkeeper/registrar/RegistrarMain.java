@@ -175,8 +175,7 @@ public final class RegistrarMain implements Callable<Integer> {
      * (the systemd unit: Restart=on-failure) starts it again and it rejoins as a new member.
      */
     static int exitStatus(CoordinatedShutdown.Reason reason) {
-        if (reason == null || reason instanceof SignalReason
-                || reason.equals(CoordinatedShutdown.clusterLeavingReason())) {
+        if (reason == null || RegistrarServer.asked(reason)) {
             return 0;
         }
         System.err.println("registrar: stopped by the cluster (" + reason.getClass().getSimpleName().replace("$", "")
@@ -235,7 +234,7 @@ public final class RegistrarMain implements Callable<Integer> {
         for (String name : List.of("TERM", "INT")) {
             // created now, not in the handler: a handler must not depend on loading classes late (the jar may
             // have been replaced under a long-running process)
-            SignalReason reason = new SignalReason(name);
+            RegistrarServer.SignalReason reason = new RegistrarServer.SignalReason(name);
             try {
                 Class<?> signalClass = Class.forName("sun.misc.Signal");
                 Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");
@@ -256,10 +255,6 @@ public final class RegistrarMain implements Callable<Integer> {
                 LoggerFactory.getLogger(RegistrarMain.class).warn("cannot handle SIG{}: {}", name, e.toString());
             }
         }
-    }
-
-    /** CoordinatedShutdown's reason for a signal. */
-    private record SignalReason(String signal) implements CoordinatedShutdown.Reason {
     }
 
     private static String oneLine(Throwable e) {

@@ -45,6 +45,7 @@ import org.poolkeeper.registrar.node.Membership;
 import org.poolkeeper.registrar.node.MicrosClock;
 import org.poolkeeper.registrar.node.RegistrarMetrics;
 import org.poolkeeper.registrar.node.RegistrarSettings;
+import org.poolkeeper.registrar.node.ShutdownLogFilter;
 import org.poolkeeper.registrar.pool.PoolSharding;
 import org.poolkeeper.registrar.pool.ShardWriter;
 import org.poolkeeper.registrar.replication.Auditor;
@@ -201,6 +202,7 @@ public final class RegistrarServer {
         Cluster cluster = Cluster.get(system);
         ServingGate gate = new ServingGate(settings.pauseLimit(), Duration.ofSeconds(2), () -> healthy(cluster));
         watchForDown(system, cluster, gate);
+        membership.logChanges();
         CompletableFuture<Done> ready = new CompletableFuture<>();
         HttpSettings http = HttpSettings.from(config);
         PrometheusMeterRegistry prometheus = http.enabled()
@@ -325,11 +327,28 @@ public final class RegistrarServer {
         cluster.subscriptions().tell(Subscribe.create(listener, ClusterEvent.MemberEvent.class));
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
         shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "close-client-connections", () -> {
-            gate.stop("shutting down (" + shutdown.getShutdownReason().map(r -> r.getClass().getSimpleName())
-                    .orElse("unknown reason") + ")");
+            CoordinatedShutdown.Reason reason = shutdown.getShutdownReason().orElse(null);
+            if (reason != null && asked(reason)) {
+                ShutdownLogFilter.shutdownBegan();
+            }
+            gate.stop("shutting down (" + (reason == null ? "unknown reason" : reason.getClass().getSimpleName())
+                    + ")", reason != null && asked(reason));
             return CompletableFuture.completedFuture(Done.getInstance());
         });
         system.getWhenTerminated().thenRun(gate::close);
+    }
+
+    /** CoordinatedShutdown's reason for a signal (SIGTERM, SIGINT). */
+    public record SignalReason(String signal) implements CoordinatedShutdown.Reason {
+    }
+
+    /**
+     * Whether a shutdown was asked for (a signal, a graceful leave, the JVM's exit), not imposed by the cluster
+     * (downed by the Split Brain Resolver, removed).
+     */
+    static boolean asked(CoordinatedShutdown.Reason reason) {
+        return reason instanceof SignalReason || reason.equals(CoordinatedShutdown.clusterLeavingReason())
+                || reason.equals(CoordinatedShutdown.jvmExitReason());
     }
 
     /** A replication actor restarts after a failure (a bug): its state is soft, the replica stays. */

@@ -137,7 +137,7 @@ public final class AsapEndpoint {
                 }))
                 .run(system)
                 .thenApply(binding -> {
-                    LOG.info("ASAP endpoint listening on {}", binding.localAddress());
+                    LOG.debug("ASAP endpoint listening on {}", binding.localAddress());
                     return binding;
                 });
     }

@@ -80,21 +80,34 @@ public final class ServingGate implements AutoCloseable {
 
     /** Closes the gate for good: every client connection now, and every one accepted from now on. */
     public void stop(String reason) {
+        stop(reason, false);
+    }
+
+    /**
+     * Closes the gate for good; {@code asked}: the operator asked for it (a signal, a leave), so the log line is
+     * INFO, not a WARN.
+     */
+    public void stop(String reason, boolean asked) {
         if (stopped) {
             return;
         }
         stopped = true;
-        close("registrar " + reason);
+        close("registrar " + reason, asked);
     }
 
-    private void close(String reason) {
+    private void close(String reason, boolean asked) {
         boolean wasOpen = open;
         open = false;
         SharedKillSwitch old = connections.getAndSet(newSwitch());
         old.shutdown();
         if (wasOpen) {
-            LOG.warn("{}: closed every client connection; not serving clients until {}", reason,
-                    stopped ? "it exits" : "it is a healthy cluster member again");
+            String what = "{}: closed every client connection; not serving clients until {}";
+            String until = stopped ? "it exits" : "it is a healthy cluster member again";
+            if (asked) {
+                LOG.info(what, reason, until);
+            } else {
+                LOG.warn(what, reason, until);
+            }
         }
     }
 
@@ -110,7 +123,7 @@ public final class ServingGate implements AutoCloseable {
             if (gap > pauseLimitNanos && !stopped) {
                 healthySinceNanos = 0;
                 close("registrar paused for " + TimeUnit.NANOSECONDS.toMillis(gap) + " ms (SIGSTOP, a stalled VM or "
-                        + "a long GC)");
+                        + "a long GC)", false);
             }
             lastTickNanos = now; // after close(): a session that sees this tick sees the gate closed
             if (!open && !stopped) {

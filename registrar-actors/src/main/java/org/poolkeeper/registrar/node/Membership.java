@@ -9,9 +9,16 @@ import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one place that reads Pekko Cluster membership as registrars: every registrar node carries the cluster
@@ -21,6 +28,7 @@ import org.apache.pekko.cluster.typed.Cluster;
  */
 public final class Membership {
     private static final String ROLE_PREFIX = "registrar-";
+    private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
 
     private final ActorSystem<?> system;
     private final Cluster cluster;
@@ -128,6 +136,56 @@ public final class Membership {
                 || cluster.selfMember().status() != MemberStatus.up()
                 && cluster.selfMember().status() != MemberStatus.joining()
                 && cluster.selfMember().status() != MemberStatus.weaklyUp();
+    }
+
+    /**
+     * Logs, at INFO under this class, each change of another member the operator cares about (up, leaving, downed,
+     * removed, unreachable, reachable again), one line each: with Pekko's own loggers at WARN, these are the
+     * membership story in the registrar's log.
+     */
+    public void logChanges() {
+        Behavior<ClusterEvent.ClusterDomainEvent> log = Behaviors.receive(ClusterEvent.ClusterDomainEvent.class)
+                .onMessage(ClusterEvent.ClusterDomainEvent.class, event -> {
+                    describe(event);
+                    return Behaviors.same();
+                }).build();
+        ActorRef<ClusterEvent.ClusterDomainEvent> ref = system.systemActorOf(log, "poolkeeper-membership-log",
+                Props.empty());
+        cluster.subscriptions().tell(Subscribe.create(ref.narrow(), ClusterEvent.MemberEvent.class));
+        cluster.subscriptions().tell(Subscribe.create(ref.narrow(), ClusterEvent.ReachabilityEvent.class));
+    }
+
+    private void describe(ClusterEvent.ClusterDomainEvent event) {
+        Member member;
+        String what;
+        if (event instanceof ClusterEvent.MemberUp e) {
+            member = e.member();
+            what = "is up";
+        } else if (event instanceof ClusterEvent.MemberLeft e) {
+            member = e.member();
+            what = "is leaving";
+        } else if (event instanceof ClusterEvent.MemberDowned e) {
+            member = e.member();
+            what = "was downed";
+        } else if (event instanceof ClusterEvent.MemberRemoved e) {
+            member = e.member();
+            what = "was removed (it had been " + e.previousStatus().toString().toLowerCase(Locale.ROOT) + ")";
+        } else if (event instanceof ClusterEvent.UnreachableMember e) {
+            member = e.member();
+            what = "is unreachable";
+        } else if (event instanceof ClusterEvent.ReachableMember e) {
+            member = e.member();
+            what = "is reachable again";
+        } else {
+            return;
+        }
+        int id = registrarId(member);
+        if (id == self || shuttingDown() && event instanceof ClusterEvent.MemberRemoved) {
+            return; // this node's own changes (its listening line and shutdown tell them), and its view emptying
+        }
+        Address at = member.address();
+        LOG.info("registrar {} at {}:{} {}", id == 0 ? "(no registrar id)" : String.format(Locale.ROOT, "0x%08x", id),
+                at.getHost().orElse("?"), at.getPort().map(String::valueOf).orElse("?"), what);
     }
 
     /** The number of members that are Up. */
