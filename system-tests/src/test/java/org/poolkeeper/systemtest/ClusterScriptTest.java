@@ -37,6 +37,14 @@ class ClusterScriptTest {
             for (String line : Files.readAllLines(state.resolve("pids"))) {
                 pids.add(Long.parseLong(line.trim()));
             }
+            // a start prints its listening line and, at INFO, only who joined (and the joiner's pull): no warning
+            for (int node = 1; node <= 2; node++) {
+                List<String> log = Files.readAllLines(state.resolve("node" + node + ".out"));
+                assertEquals(1, log.stream().filter(l -> l.startsWith("poolkeeper registrar ")).count(), log::toString);
+                assertTrue(log.stream().filter(l -> !l.startsWith("poolkeeper registrar ")).allMatch(l ->
+                        l.contains(" INFO ") && (l.contains("Membership") || l.contains("join: pulled"))),
+                        () -> state + ": a node logged more than membership at its start: " + log);
+            }
             RegistrarAddress first = address(addresses.get(0));
             RegistrarAddress second = address(addresses.get(1));
             try (PoolElementClient pe = PoolElementClient.create(ClientSettings.of(first));
@@ -66,6 +74,10 @@ class ClusterScriptTest {
 
             Programs.Child stop = script(state, "stop");
             assertEquals(0, stop.waitFor(60), () -> "stop failed: " + stop.stdout + stop.stderr);
+            List<String> survivorLog = Files.readAllLines(state.resolve("node1.out"));
+            assertTrue(survivorLog.stream().noneMatch(l -> l.contains(" ERROR ")), () -> "an ERROR: " + survivorLog);
+            assertTrue(survivorLog.stream().anyMatch(l -> l.contains("registrar 0x00000102 at ")
+                    && l.contains(" is unreachable")), () -> "the kill in node 1's log: " + survivorLog);
             Programs.Child stopped = script(state, "status");
             assertEquals(1, stopped.waitFor(60));
             stopped.awaitOutput();
