@@ -139,9 +139,9 @@ public final class Membership {
     }
 
     /**
-     * Logs, at INFO under this class, each change of another member the operator cares about (up, leaving, downed,
-     * removed, unreachable, reachable again), one line each: with Pekko's own loggers at WARN, these are the
-     * membership story in the registrar's log.
+     * Logs, under this class, each change of another member the operator cares about, one line each: up, leaving,
+     * removed and reachable again at INFO, unreachable and downed at WARN. With Pekko's own loggers at WARN, these
+     * are the membership story in the registrar's log.
      */
     public void logChanges() {
         Behavior<ClusterEvent.ClusterDomainEvent> log = Behaviors.receive(ClusterEvent.ClusterDomainEvent.class)
@@ -184,7 +184,8 @@ public final class Membership {
             return; // this node's own changes (its listening line and shutdown tell them), and its view emptying
         }
         Address at = member.address();
-        LOG.info("registrar {} at {}:{} {}", id == 0 ? "(no registrar id)" : String.format(Locale.ROOT, "0x%08x", id),
+        boolean fault = event instanceof ClusterEvent.UnreachableMember || event instanceof ClusterEvent.MemberDowned;
+        (fault ? LOG.atWarn() : LOG.atInfo()).log("registrar {} at {}:{} {}", id == 0 ? "(no registrar id)" : String.format(Locale.ROOT, "0x%08x", id),
                 at.getHost().orElse("?"), at.getPort().map(String::valueOf).orElse("?"), what);
     }
 
