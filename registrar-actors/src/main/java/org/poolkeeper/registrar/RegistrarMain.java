@@ -8,6 +8,7 @@ import java.io.File;
 import java.io.PrintWriter;
 import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -17,7 +18,10 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.poolkeeper.registrar.node.Authorization;
+import org.poolkeeper.registrar.node.ClusterTlsEngineProvider;
 import org.poolkeeper.registrar.node.HttpSettings;
+import org.poolkeeper.registrar.node.TlsSettings;
 import org.poolkeeper.registrar.node.RegistrarSettings;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -65,6 +69,34 @@ public final class RegistrarMain implements Callable<Integer> {
                     + "(default: -1).")
     Integer httpPort;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "Turns TLS on for the client port with this certificate: PKCS#12 (.p12), or PEM with "
+                    + "--tls-key (default: poolkeeper.registrar.tls.*, off).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM PKCS#8 private key of a PEM --tls-cert.")
+    Path tlsKey;
+
+    @Option(names = "--tls-ca", paramLabel = "FILE",
+            description = "CAs of accepted client certificates (PEM bundle or .p12), for --tls-client-auth.")
+    Path tlsCa;
+
+    @Option(names = "--tls-client-auth", paramLabel = "MODE",
+            description = "none, optional or required (mutual TLS) (default: none).")
+    String tlsClientAuth;
+
+    @Option(names = "--cluster-tls-cert", paramLabel = "FILE",
+            description = "Turns TLS on between the registrars with this node's certificate (PKCS#12, or PEM with "
+                    + "--cluster-tls-key); needs --cluster-tls-ca (default: poolkeeper.registrar.cluster-tls.*).")
+    Path clusterTlsCert;
+
+    @Option(names = "--cluster-tls-key", paramLabel = "FILE", description = "PEM PKCS#8 key of --cluster-tls-cert.")
+    Path clusterTlsKey;
+
+    @Option(names = "--cluster-tls-ca", paramLabel = "FILE",
+            description = "The cluster's CA: peers must present a certificate it signed.")
+    Path clusterTlsCa;
+
     @Option(names = "--seed", paramLabel = "HOST:PORT",
             description = "Cluster port of a seed registrar; repeatable. None: form a one-node cluster.")
     List<String> seeds = new ArrayList<>();
@@ -101,6 +133,11 @@ public final class RegistrarMain implements Callable<Integer> {
         try {
             config = RegistrarServer.loadConfig(overrides(), checkedConfigFile());
             settings = RegistrarSettings.from(config);
+            TlsSettings.from(config); // its files are read now: a bad one stops the start with one line
+            Authorization.from(config);
+            if (config.getBoolean(RegistrarSettings.PATH + ".cluster-tls.enabled")) {
+                ClusterTlsEngineProvider.load(config); // as Artery will, but with a one-line error
+            }
         } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
             System.err.println("registrar: " + e.getMessage());
             return 2;
@@ -199,6 +236,29 @@ public final class RegistrarMain implements Callable<Integer> {
         }
         if (httpPort != null) {
             map.put("poolkeeper.registrar.http-port", httpPort);
+        }
+        if (tlsCert != null) {
+            map.put("poolkeeper.registrar.tls.enabled", true);
+            map.put("poolkeeper.registrar.tls.certificate", tlsCert.toString());
+        }
+        if (tlsKey != null) {
+            map.put("poolkeeper.registrar.tls.private-key", tlsKey.toString());
+        }
+        if (tlsCa != null) {
+            map.put("poolkeeper.registrar.tls.trusted-certificates", tlsCa.toString());
+        }
+        if (tlsClientAuth != null) {
+            map.put("poolkeeper.registrar.tls.client-auth", tlsClientAuth);
+        }
+        if (clusterTlsCert != null) {
+            map.put("poolkeeper.registrar.cluster-tls.enabled", true);
+            map.put("poolkeeper.registrar.cluster-tls.certificate", clusterTlsCert.toString());
+        }
+        if (clusterTlsKey != null) {
+            map.put("poolkeeper.registrar.cluster-tls.private-key", clusterTlsKey.toString());
+        }
+        if (clusterTlsCa != null) {
+            map.put("poolkeeper.registrar.cluster-tls.trusted-certificates", clusterTlsCa.toString());
         }
         if (!seeds.isEmpty()) {
             for (String seed : seeds) {

@@ -37,8 +37,10 @@ import org.apache.pekko.stream.javadsl.Tcp;
 import org.poolkeeper.handlespace.PoolHandle;
 import org.poolkeeper.registrar.endpoint.AsapEndpoint;
 import org.poolkeeper.registrar.endpoint.ServingGate;
+import org.poolkeeper.registrar.node.Authorization;
 import org.poolkeeper.registrar.node.BadInputLog;
 import org.poolkeeper.registrar.node.ClusterSettings;
+import org.poolkeeper.registrar.node.ClusterTlsEngineProvider;
 import org.poolkeeper.registrar.node.HttpSettings;
 import org.poolkeeper.registrar.node.Limit;
 import org.poolkeeper.registrar.node.Membership;
@@ -46,6 +48,7 @@ import org.poolkeeper.registrar.node.MicrosClock;
 import org.poolkeeper.registrar.node.RegistrarMetrics;
 import org.poolkeeper.registrar.node.RegistrarSettings;
 import org.poolkeeper.registrar.node.ShutdownLogFilter;
+import org.poolkeeper.registrar.node.TlsSettings;
 import org.poolkeeper.registrar.pool.PoolSharding;
 import org.poolkeeper.registrar.pool.ShardWriter;
 import org.poolkeeper.registrar.replication.Auditor;
@@ -145,7 +148,12 @@ public final class RegistrarServer {
                 "pekko.cluster.down-removal-margin", r.getDuration("takeover-margin").toMillis() + " ms");
         Config fixedId = ConfigFactory.parseMap(Map.of(RegistrarSettings.PATH + ".registrar-id",
                 Integer.toUnsignedString(id)));
+        // TLS between the registrars: Artery's tls-tcp with this project's engine provider (mutual, cluster CA)
+        Map<String, Object> clusterTls = !r.getBoolean("cluster-tls.enabled") ? Map.of() : Map.of(
+                "pekko.remote.artery.transport", "tls-tcp",
+                "pekko.remote.artery.ssl.ssl-engine-provider", ClusterTlsEngineProvider.class.getName());
         return fixedId.withFallback(user).withFallback(ConfigFactory.parseMap(derived))
+                .withFallback(ConfigFactory.parseMap(clusterTls))
                 .withFallback(ConfigFactory.parseMap(bind))
                 .withFallback(unresolved)
                 .resolve();
@@ -205,6 +213,7 @@ public final class RegistrarServer {
         membership.logChanges();
         CompletableFuture<Done> ready = new CompletableFuture<>();
         HttpSettings http = HttpSettings.from(config);
+        TlsSettings tls = TlsSettings.from(config);
         PrometheusMeterRegistry prometheus = http.enabled()
                 ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : null;
         RegistrarMetrics metrics = prometheus != null ? new RegistrarMetrics(prometheus) : RegistrarMetrics.none();
@@ -281,7 +290,7 @@ public final class RegistrarServer {
             NodeView view = new NodeView(self, settings.host(), asapPort::get, cluster, replica, hosted, stats,
                     deltas, peers, isReady);
             AsapEndpoint.Context sessions = new AsapEndpoint.Context(system, self, settings, replica, sharding.get(),
-                    clock, badInput, gate, view, metrics);
+                    clock, badInput, gate, view, metrics, tls, Authorization.from(config));
             return AsapEndpoint.bind(sessions, peers).thenApply(binding -> {
                 asapPort.set(binding.localAddress().getPort());
                 Supplier<CompletionStage<Done>> unbind =

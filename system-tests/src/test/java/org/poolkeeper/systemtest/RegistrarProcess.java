@@ -54,11 +54,27 @@ final class RegistrarProcess implements AutoCloseable {
         return p;
     }
 
+    /** Starts a registrar with {@code --config file} (and a status file), and waits until it accepts clients. */
+    static RegistrarProcess startWithConfig(int registrarId, Path file) throws IOException, InterruptedException {
+        Path status = Files.createTempFile("registrar-" + Integer.toHexString(registrarId) + "-", ".json");
+        Files.delete(status);
+        RegistrarProcess p = start(registrarId, List.of(), List.of("poolkeeper.registrar.status-file=" + status),
+                List.of("--config", file.toString()));
+        p.statusFile = status;
+        return p;
+    }
+
     private static RegistrarProcess start(int registrarId, List<String> seeds, List<String> settings)
             throws IOException, InterruptedException {
+        return start(registrarId, seeds, settings, List.of());
+    }
+
+    private static RegistrarProcess start(int registrarId, List<String> seeds, List<String> settings,
+                                          List<String> arguments) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(Programs.launcher("registrar").toString(),
                 "--host", "127.0.0.1", "--asap-port", "0", "--cluster-port", "0",
                 "--registrar-id", Integer.toString(registrarId)));
+        command.addAll(arguments);
         for (String seed : seeds) {
             command.add("--seed");
             command.add(seed);

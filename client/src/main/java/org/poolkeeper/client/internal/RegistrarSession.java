@@ -166,29 +166,31 @@ public final class RegistrarSession implements AutoCloseable {
                 // attempt() may finish inline (and clear the field) when the connect completes at once
                 result = new CompletableFuture<>();
                 connecting = result;
-                attempt(0, result);
+                attempt(0, result, null);
             }
             return result;
         }
     }
 
-    private void attempt(int tried, CompletableFuture<RegistrarConnection> result) {
+    private void attempt(int tried, CompletableFuture<RegistrarConnection> result, Throwable lastError) {
         RegistrarAddress address;
         synchronized (lock) {
             if (tried >= registrars.size() || closed) {
                 if (connecting == result) {
                     connecting = null;
                 }
+                Throwable last = unwrap(lastError);
                 result.completeExceptionally(new NoRegistrarReachableException(
-                        "no registrar reachable (tried " + registrars + ")"));
+                        "no registrar reachable (tried " + registrars + ")" + (last == null || last.getMessage() == null
+                                ? "" : "; last: " + last.getMessage())));
                 return;
             }
             address = registrars.get(Math.floorMod(nextIndex++, registrars.size()));
         }
         RegistrarConnection.open(system, address, settings.connectTimeout(), settings.maxFrameLength(),
-                settings.sendBuffer(), this::onMessage, this::onClosed).whenComplete((c, error) -> {
+                settings.sendBuffer(), settings.tls(), settings.requestTimeout(), settings.token(), this::onMessage, this::onClosed).whenComplete((c, error) -> {
                     if (error != null) {
-                        attempt(tried + 1, result);
+                        attempt(tried + 1, result, error);
                         return;
                     }
                     boolean failover;

@@ -7,23 +7,30 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.TLSClosing;
+import org.apache.pekko.stream.TLSProtocol;
+import org.apache.pekko.stream.javadsl.BidiFlow;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.TLS;
 import org.apache.pekko.stream.javadsl.Tcp;
 import org.apache.pekko.util.ByteString;
 import org.poolkeeper.protocol.FrameDecoder;
 import org.poolkeeper.protocol.TcpFraming;
 import org.poolkeeper.protocol.WireCodec;
+import org.poolkeeper.protocol.tls.TlsMaterial;
 import org.poolkeeper.protocol.wire.AsapMessage;
 import org.poolkeeper.protocol.wire.Error;
 import org.poolkeeper.protocol.wire.ErrorCause;
 import org.poolkeeper.protocol.wire.RegistrarEndpoint;
 import org.poolkeeper.protocol.wire.ServerAnnounce;
 import org.poolkeeper.protocol.wire.StatusResponse;
+import org.poolkeeper.registrar.node.Authorization;
 import org.poolkeeper.registrar.node.BadInputLog;
 import org.poolkeeper.registrar.node.ClientNetworks;
 import org.poolkeeper.registrar.node.BindHost;
@@ -33,6 +40,7 @@ import org.poolkeeper.registrar.node.MicrosClock;
 import org.poolkeeper.registrar.pool.PoolSharding;
 import org.poolkeeper.registrar.replication.NodeReplica;
 import org.poolkeeper.registrar.node.RegistrarSettings;
+import org.poolkeeper.registrar.node.TlsSettings;
 import org.poolkeeper.registrar.replication.PeerEndpoints;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,7 +67,8 @@ public final class AsapEndpoint {
      */
     public record Context(ActorSystem<?> system, int registrarId, RegistrarSettings settings, NodeReplica replica,
                           PoolSharding sharding, MicrosClock clock, BadInputLog badInput, ServingGate gate,
-                          StatusSource status, RegistrarMetrics metrics) {
+                          StatusSource status, RegistrarMetrics metrics, TlsSettings tls,
+                          Authorization authorization) {
     }
 
     /** This node's answer to a StatusRequest. */
@@ -84,6 +93,7 @@ public final class AsapEndpoint {
         Map<InetAddress, Integer> openByAddress = new ConcurrentHashMap<>();
         Limit connections = new Limit("max-connections", limits.maxConnections());
         RegistrarMetrics metrics = context.metrics();
+        TlsSettings tls = context.tls();
         io.micrometer.core.instrument.Gauge.builder("poolkeeper.connections", open, AtomicInteger::get)
                 .description("Client connections open").register(metrics.registry());
         return Tcp.get(system).bind(BindHost.of(system.settings().config()), settings.asapPort())
@@ -123,16 +133,20 @@ public final class AsapEndpoint {
                     }
                     metrics.connectionAccepted();
                     ServerAnnounce announce = announce(context, peers, connection.localAddress());
+                    AtomicReference<String> subject = new AtomicReference<>(); // set by the TLS handshake
                     Flow<ByteString, ByteString, NotUsed> session = Flow.fromGraph(new ConnectionGuard(remote,
                                     limits.frameTimeout(), limits.idleTimeout(), limits.maxUnfinishedFrameBytes(),
                                     unfinishedBytes, context.badInput()))
                             .via(TcpFraming.asap(maxFrame).reversed()
-                                    .join(Flow.fromGraph(new AsapSession(context, remote, announce))))
+                                    .join(Flow.fromGraph(new AsapSession(context, remote, announce, subject::get))))
                             // while the socket is busy writing, queued frames are merged into one write
                             .batchWeighted(WRITE_BATCH_BYTES, frame -> (long) frame.size(), frame -> frame, ByteString::concat)
                             // the gate closes every connection at once when the node must stop serving
                             .via(context.gate().connections().flow());
-                    connection.handleWith(session.watchTermination(Keep.right()), system)
+                    Flow<ByteString, ByteString, NotUsed> wire = tls.enabled()
+                            ? tlsWire(tls, session, limits.frameTimeout(), subject,
+                                    why -> context.badInput().log(remote, "TLS failed: " + why)) : session;
+                    connection.handleWith(wire.watchTermination(Keep.right()), system)
                             .whenComplete((done, error) -> closed.run());
                 }))
                 .run(system)
@@ -140,6 +154,81 @@ public final class AsapEndpoint {
                     LOG.debug("ASAP endpoint listening on {}", binding.localAddress());
                     return binding;
                 });
+    }
+
+    /**
+     * The connection's bytes through TLS around {@code plain}. The first chunk decides: a TLS record (a
+     * ClientHello starts with 0x16) goes to the handshake; anything else is a plaintext client, which gets one
+     * plaintext Error frame saying so and is disconnected. Nothing within {@code firstByteTimeout}: closed. Once
+     * the handshake is done, {@code identity} holds the subject of the client's certificate, if it sent one.
+     */
+    static Flow<ByteString, ByteString, NotUsed> tlsWire(TlsSettings tls, Flow<ByteString, ByteString, NotUsed> plain,
+                                                        java.time.Duration firstByteTimeout,
+                                                        AtomicReference<String> identity,
+                                                        java.util.function.Consumer<String> failed) {
+        // Pekko's TLS stage ends a failed handshake quietly: why it failed is gathered here
+        AtomicReference<String> refusedBecause = new AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean handshakeDone = new java.util.concurrent.atomic.AtomicBoolean();
+        BidiFlow<TLSProtocol.SslTlsOutbound, ByteString, ByteString, TLSProtocol.SslTlsInbound, NotUsed> stage =
+                TLS.create(() -> tls.material().serverEngine(tls.clientAuth(), refusedBecause::set),
+                        session -> {
+                            handshakeDone.set(true);
+                            identity.set(peerSubject(session));
+                        }, TLSClosing.eagerClose());
+        BidiFlow<ByteString, TLSProtocol.SslTlsOutbound, TLSProtocol.SslTlsInbound, ByteString, NotUsed> bytes =
+                BidiFlow.fromFlows(
+                        Flow.<ByteString>create().map(b -> (TLSProtocol.SslTlsOutbound) new TLSProtocol.SendBytes(b)),
+                        Flow.<TLSProtocol.SslTlsInbound>create()
+                                .filter(m -> m instanceof TLSProtocol.SessionBytes)
+                                .map(m -> ((TLSProtocol.SessionBytes) m).bytes())
+                                // a failed handshake (or a broken record) fails the decrypted side
+                                .watchTermination((mat, done) -> {
+                                    done.whenComplete((d, error) -> {
+                                        if (tlsFailure(error) != null) {
+                                            failed.accept(tlsFailure(error));
+                                        } else if (!handshakeDone.get()) {
+                                            failed.accept("handshake not completed: " + (refusedBecause.get() != null
+                                                    ? "the client's " + refusedBecause.get()
+                                                    : tls.clientAuth() == TlsMaterial.ClientAuth.REQUIRED
+                                                    ? "no client certificate (one is required), or the client "
+                                                    + "refused this registrar's certificate"
+                                                    : "the client refused this registrar's certificate or left"));
+                                        }
+                                    });
+                                    return mat;
+                                }));
+        Flow<ByteString, ByteString, NotUsed> encrypted = bytes.atop(stage).reversed().join(plain);
+        return Flow.<ByteString>create()
+                .initialTimeout(firstByteTimeout)
+                .flatMapPrefix(1, prefix -> {
+                    if (prefix.isEmpty()) {
+                        return Flow.fromSinkAndSourceCoupled(Sink.<ByteString>ignore(), Source.<ByteString>empty());
+                    }
+                    ByteString first = prefix.get(0);
+                    Flow<ByteString, ByteString, NotUsed> rest = first.nonEmpty() && first.apply(0) == 0x16
+                            ? encrypted : refusal(ErrorCause.ERROR_CAUSE_REJECTED_DUE_TO_SECURITY_CONSIDERATIONS,
+                            "this registrar's client port speaks TLS only: connect with TLS");
+                    return Flow.<ByteString>create().prepend(Source.from(prefix)).via(rest);
+                });
+    }
+
+    /** The subject of the client's certificate, or null if it presented none. */
+    private static String peerSubject(javax.net.ssl.SSLSession session) {
+        try {
+            return session.getPeerPrincipal().getName();
+        } catch (javax.net.ssl.SSLPeerUnverifiedException none) {
+            return null;
+        }
+    }
+
+    /** The TLS failure that ended a connection, as one line, or null if it did not end by one. */
+    static String tlsFailure(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException) {
+                return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+            }
+        }
+        return null;
     }
 
     /** The ServerAnnounce a new connection gets first: this registrar, then the other live ones. */

@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -34,6 +35,8 @@ import org.poolkeeper.handlespace.Status;
 import org.poolkeeper.protocol.Decoded;
 import org.poolkeeper.protocol.WireCodec;
 import org.poolkeeper.protocol.wire.AsapMessage;
+import org.poolkeeper.protocol.wire.Authenticate;
+import org.poolkeeper.protocol.wire.AuthenticateResponse;
 import org.poolkeeper.protocol.wire.Deregistration;
 import org.poolkeeper.protocol.wire.DeregistrationResponse;
 import org.poolkeeper.protocol.wire.DumpRequest;
@@ -49,6 +52,7 @@ import org.poolkeeper.protocol.wire.Registration;
 import org.poolkeeper.protocol.wire.RegistrationResponse;
 import org.poolkeeper.protocol.wire.ServerAnnounce;
 import org.poolkeeper.protocol.wire.StatusRequest;
+import org.poolkeeper.registrar.node.Authorization;
 import org.poolkeeper.registrar.node.BadInputLog;
 import org.poolkeeper.registrar.node.MicrosClock;
 import org.poolkeeper.registrar.node.RegistrarMetrics;
@@ -114,13 +118,17 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
     private final PoolSharding sharding;
     private final InetSocketAddress remote;
     private final AsapMessage announce;
+    /** The subject of the connection's TLS client certificate once its handshake is done (null: none). */
+    private final Supplier<String> tlsSubject;
 
-    AsapSession(AsapEndpoint.Context context, InetSocketAddress remote, ServerAnnounce announce) {
+    AsapSession(AsapEndpoint.Context context, InetSocketAddress remote, ServerAnnounce announce,
+                Supplier<String> tlsSubject) {
         this.node = context;
         this.system = context.system();
         this.sharding = context.sharding();
         this.remote = remote;
         this.announce = AsapMessage.newBuilder().setServerAnnounce(announce).build();
+        this.tlsSubject = tlsSubject;
     }
 
     @Override
@@ -317,6 +325,8 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         private boolean reregistration;
         private final Rate reportRate = new Rate(settings.limits().maxEuRate());
         private final MessageDigest sha256 = sha256();
+        /** What this connection may do; decided at its first request (the TLS handshake is over by then). */
+        private Authorization.Grant grant;
         /**
          * Registrations answered with a timeout whose copies may still reach a writer (one being taken over): on
          * close they are dropped like those in flight. The latest {@link #MAX_TIMED_OUT} only.
@@ -519,6 +529,7 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 case ENDPOINT_UNREACHABLE -> onEndpointUnreachable(message.getEndpointUnreachable());
                 case DUMP_REQUEST -> onDumpRequest(message.getDumpRequest());
                 case STATUS_REQUEST -> onStatusRequest(message.getStatusRequest());
+                case AUTHENTICATE -> onAuthenticate(message.getAuthenticate());
                 case ERROR -> node.badInput().log(remote, "client reported an error: "
                         + message.getError().getCause() + " " + message.getError().getDetail());
                 default -> {
@@ -528,6 +539,48 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                             message.getBodyCase() + " is not a request a registrar accepts"));
                 }
             }
+        }
+
+        private Authorization.Grant grant() {
+            if (grant == null) {
+                grant = node.authorization().grant(tlsSubject.get());
+            }
+            return grant;
+        }
+
+        /**
+         * Whether this connection may do {@code operation} on {@code pool} (empty: on every pool); if not, logs the
+         * denial (rate-limited, as bad input) and the caller answers with REJECTED_DUE_TO_SECURITY_CONSIDERATIONS.
+         */
+        private boolean permitted(Authorization.Operation operation, ByteString pool) {
+            Authorization.Grant g = grant();
+            boolean ok = pool.isEmpty() ? g.allowsAll(operation) : g.allows(operation, pool.toByteArray());
+            if (!ok) {
+                node.badInput().log(remote, "denied: " + g.identity() + " may not "
+                        + operation.name().toLowerCase(java.util.Locale.ROOT) + " "
+                        + (pool.isEmpty() ? "every pool" : "pool " + PoolHandle.of(pool.toByteArray())));
+            }
+            return ok;
+        }
+
+        private static final String DENIED = "not allowed for this client by the registrar's authorization rules";
+
+        private void onAuthenticate(Authenticate a) {
+            if (a.getToken().isEmpty() || a.getToken().size() > 256) {
+                node.badInput().log(remote, "authenticate with a token of " + a.getToken().size() + " bytes");
+                send(error(a.getRequestId(), ErrorCause.ERROR_CAUSE_INVALID_VALUES, "a token has 1..256 bytes"));
+                return;
+            }
+            Authorization.Grant g = node.authorization().grantWithToken(tlsSubject.get(), a.getToken().toByteArray());
+            if (g == null) {
+                node.badInput().log(remote, "authenticate with a token no authorization rule names");
+                send(error(a.getRequestId(), ErrorCause.ERROR_CAUSE_REJECTED_DUE_TO_SECURITY_CONSIDERATIONS,
+                        "no authorization rule names this token"));
+                return;
+            }
+            grant = g;
+            send(AsapMessage.newBuilder().setAuthenticateResponse(AuthenticateResponse.newBuilder()
+                    .setRequestId(a.getRequestId()).setIdentity(g.identity())).build());
         }
 
         /** The pool handle of a request, or null after answering the request as invalid. */
@@ -545,6 +598,12 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 send(AsapMessage.newBuilder().setHandleResolutionResponse(HandleResolutionResponse.newBuilder()
                         .setRequestId(r.getRequestId()).setPoolHandle(r.getPoolHandle())
                         .setCause(ErrorCause.ERROR_CAUSE_INVALID_VALUES)).build());
+                return;
+            }
+            if (!permitted(Authorization.Operation.RESOLVE, r.getPoolHandle())) {
+                send(AsapMessage.newBuilder().setHandleResolutionResponse(HandleResolutionResponse.newBuilder()
+                        .setRequestId(r.getRequestId()).setPoolHandle(r.getPoolHandle())
+                        .setCause(ErrorCause.ERROR_CAUSE_REJECTED_DUE_TO_SECURITY_CONSIDERATIONS)).build());
                 return;
             }
             if (!resolutionRate.admits()) {
@@ -585,6 +644,10 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         }
 
         private void onDumpRequest(DumpRequest r) {
+            if (!permitted(Authorization.Operation.DUMP, r.getPoolHandle())) {
+                send(error(r.getRequestId(), ErrorCause.ERROR_CAUSE_REJECTED_DUE_TO_SECURITY_CONSIDERATIONS, DENIED));
+                return;
+            }
             if (admitOperatorRequest(r.getRequestId(), "dump")) {
                 // room for the last PE entry (at most 64 addresses) and a pool handle beyond the block's budget
                 int budget = Math.max(512, settings.maxFrameLength() - 2048);
@@ -598,6 +661,10 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         }
 
         private void onStatusRequest(StatusRequest r) {
+            if (!permitted(Authorization.Operation.DUMP, ByteString.EMPTY)) {
+                send(error(r.getRequestId(), ErrorCause.ERROR_CAUSE_REJECTED_DUE_TO_SECURITY_CONSIDERATIONS, DENIED));
+                return;
+            }
             if (admitOperatorRequest(r.getRequestId(), "status")) {
                 send(AsapMessage.newBuilder().setStatusResponse(node.status().status(r.getRequestId())).build());
             }
@@ -608,6 +675,11 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
             if (h == null) {
                 send(registrationResponse(r.getRequestId(), r.getPoolHandle(), r.getPeId(),
                         ErrorCause.ERROR_CAUSE_INVALID_VALUES));
+                return;
+            }
+            if (!permitted(Authorization.Operation.REGISTER, r.getPoolHandle())) {
+                send(registrationResponse(r.getRequestId(), r.getPoolHandle(), r.getPeId(),
+                        ErrorCause.ERROR_CAUSE_REJECTED_DUE_TO_SECURITY_CONSIDERATIONS));
                 return;
             }
             PolicyInfo policy;
@@ -657,6 +729,11 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                         ErrorCause.ERROR_CAUSE_INVALID_VALUES));
                 return;
             }
+            if (!permitted(Authorization.Operation.REGISTER, d.getPoolHandle())) {
+                send(deregistrationResponse(d.getRequestId(), d.getPoolHandle(), d.getPeId(),
+                        ErrorCause.ERROR_CAUSE_REJECTED_DUE_TO_SECURITY_CONSIDERATIONS));
+                return;
+            }
             if (!validSecret(d.getOwnerSecret())) {
                 node.badInput().log(remote, "deregistration of " + h + " with an owner secret of "
                         + d.getOwnerSecret().size() + " bytes");
@@ -674,6 +751,10 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
             PoolHandle h = handle(u.getPoolHandle(), "unreachability report");
             if (h == null) {
                 send(error(u.getRequestId(), ErrorCause.ERROR_CAUSE_INVALID_VALUES, "bad pool handle"));
+                return;
+            }
+            if (!permitted(Authorization.Operation.REPORT, u.getPoolHandle())) {
+                send(error(u.getRequestId(), ErrorCause.ERROR_CAUSE_REJECTED_DUE_TO_SECURITY_CONSIDERATIONS, DENIED));
                 return;
             }
             if (!reportRate.admits()) {

@@ -17,7 +17,8 @@ final class Causes {
             case ERROR_CAUSE_LACK_OF_RESOURCES -> "the registrar is at a limit (lack of resources)";
             case ERROR_CAUSE_INCONSISTENT_TRANSPORT_TYPE -> "inconsistent transport type";
             case ERROR_CAUSE_REJECTED_DUE_TO_SECURITY_CONSIDERATIONS ->
-                    "refused: the PE belongs to another client (wrong or missing owner secret)";
+                    "refused for security reasons (a PE of another client: wrong or missing owner secret; or not "
+                            + "allowed by the registrar's authorization rules; or not over TLS)";
             case ERROR_CAUSE_UNRECOGNIZED_MESSAGE -> "the registrar does not know this request (an older version?)";
             default -> cause.name().toLowerCase(java.util.Locale.ROOT).replace("error_cause_", "").replace('_', ' ');
         };

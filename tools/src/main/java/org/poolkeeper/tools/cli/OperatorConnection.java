@@ -11,9 +11,11 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import org.poolkeeper.client.RegistrarAddress;
+import org.poolkeeper.protocol.tls.TlsMaterial;
 import org.poolkeeper.protocol.Decoded;
 import org.poolkeeper.protocol.WireCodec;
 import org.poolkeeper.protocol.wire.AsapMessage;
+import org.poolkeeper.protocol.wire.Authenticate;
 import org.poolkeeper.protocol.wire.EndpointKeepAliveAck;
 import org.poolkeeper.protocol.wire.ServerAnnounce;
 
@@ -42,16 +44,69 @@ final class OperatorConnection implements AutoCloseable {
     }
 
     /** Connects; @throws CliException naming the registrar and why it cannot be reached */
-    static OperatorConnection open(RegistrarAddress registrar, Duration timeout) {
+    /**
+     * Connects (with TLS if {@code tls} is not null) and, with a {@code token}, presents it.
+     *
+     * @throws CliException naming the registrar and why it cannot be reached or refused the token
+     */
+    static OperatorConnection open(RegistrarAddress registrar, Duration timeout, TlsMaterial tls, String token) {
+        OperatorConnection c = open(registrar, timeout, tls);
+        if (token != null) {
+            long id = c.nextRequestId();
+            AsapMessage answer;
+            try {
+                answer = c.call(id, AsapMessage.newBuilder().setAuthenticate(Authenticate.newBuilder()
+                        .setRequestId(id).setToken(com.google.protobuf.ByteString.copyFromUtf8(token))).build());
+            } catch (CliException e) {
+                c.close();
+                throw e;
+            }
+            if (answer.hasError()) {
+                c.close();
+                throw new CliException("registrar " + registrar + " refused the token: "
+                        + answer.getError().getDetail());
+            }
+        }
+        return c;
+    }
+
+    static OperatorConnection open(RegistrarAddress registrar, Duration timeout, TlsMaterial tls) {
         Socket socket = new Socket();
         try {
             socket.connect(new InetSocketAddress(registrar.host(), registrar.port()), (int) timeout.toMillis());
             socket.setTcpNoDelay(true);
             socket.setSoTimeout((int) timeout.toMillis());
-            return new OperatorConnection(registrar, socket, timeout);
         } catch (IOException e) {
             closeQuietly(socket);
             throw new CliException("registrar " + registrar + " cannot be reached: " + reason(e));
+        }
+        Socket connected = socket;
+        try {
+            if (tls == null) {
+                return new OperatorConnection(registrar, connected, timeout);
+            }
+            connected = tls.clientSocket(socket, registrar.host(), registrar.port());
+            OperatorConnection c = new OperatorConnection(registrar, connected, timeout);
+            // with TLS 1.3 a registrar refuses this client's certificate (or its lack) only after the client's
+            // side of the handshake is done: its first frame, the ServerAnnounce, tells whether it accepted
+            try {
+                AsapMessage first = c.read(System.nanoTime() + timeout.toNanos());
+                if (first.hasServerAnnounce()) {
+                    c.announce = first.getServerAnnounce();
+                }
+            } catch (EOFException e) {
+                c.close();
+                throw new CliException("TLS handshake with registrar " + registrar + " failed: it closed the "
+                        + "connection (it refused this client's certificate, or requires one: --tls-cert, --tls-key)");
+            }
+            return c;
+        } catch (javax.net.ssl.SSLException e) {
+            closeQuietly(socket);
+            throw new CliException("TLS handshake with registrar " + registrar + " failed: " + e.getMessage());
+        } catch (IOException e) {
+            closeQuietly(socket);
+            throw new CliException("registrar " + registrar + " closed the connection during the TLS handshake ("
+                    + reason(e) + "; is its client port TLS?)");
         }
     }
 
@@ -113,6 +168,7 @@ final class OperatorConnection implements AutoCloseable {
             case DEREGISTRATION_RESPONSE -> m.getDeregistrationResponse().getRequestId() == requestId;
             case DUMP_RESPONSE -> m.getDumpResponse().getRequestId() == requestId;
             case STATUS_RESPONSE -> m.getStatusResponse().getRequestId() == requestId;
+            case AUTHENTICATE_RESPONSE -> m.getAuthenticateResponse().getRequestId() == requestId;
             default -> false;
         };
     }

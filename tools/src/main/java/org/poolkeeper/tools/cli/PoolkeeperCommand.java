@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.poolkeeper.client.RegistrarAddress;
+import org.poolkeeper.protocol.tls.TlsMaterial;
 import org.poolkeeper.simsupport.VersionLine;
 import org.poolkeeper.tools.ToolCli;
 import picocli.CommandLine;
@@ -22,7 +23,7 @@ import picocli.CommandLine.ScopeType;
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Registers, resolves and inspects pools on Poolkeeper registrars.",
         subcommands = {ResolveCommand.class, RegisterCommand.class, DeregisterCommand.class, DumpCommand.class,
-                StatusCommand.class, MembersCommand.class, CommandLine.HelpCommand.class},
+                StatusCommand.class, MembersCommand.class, TlsCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
                 "0:done",
@@ -52,8 +53,49 @@ public final class PoolkeeperCommand implements Callable<Integer> {
             description = "How long to wait for a registrar to connect or answer (default: 5s).")
     Duration timeout = Duration.ofSeconds(5);
 
+    @Option(names = "--tls-ca", scope = ScopeType.INHERIT, paramLabel = "FILE",
+            description = "Connect with TLS, trusting the registrars' certificates this CA signed (PEM or .p12).")
+    java.nio.file.Path tlsCa;
+
+    @Option(names = "--tls-cert", scope = ScopeType.INHERIT, paramLabel = "FILE",
+            description = "This client's certificate for registrars that require one (PEM with --tls-key, or .p12).")
+    java.nio.file.Path tlsCert;
+
+    @Option(names = "--tls-key", scope = ScopeType.INHERIT, paramLabel = "FILE",
+            description = "The PEM PKCS#8 private key of --tls-cert.")
+    java.nio.file.Path tlsKey;
+
+    @Option(names = "--token", scope = ScopeType.INHERIT, paramLabel = "TOKEN",
+            description = "The token to present, for registrars whose authorization rules name clients by token "
+                    + "(default: $" + "POOLKEEPER_TOKEN" + ").")
+    String token;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    private TlsMaterial tls;
+
+    /** The token of --token or $POOLKEEPER_TOKEN, or null. */
+    String token() {
+        String t = token != null ? token : System.getenv("POOLKEEPER_TOKEN");
+        return t == null || t.isEmpty() ? null : t;
+    }
+
+    /** The TLS material of --tls-ca/--tls-cert/--tls-key, or null for plaintext. @throws CliException (usage) */
+    TlsMaterial tls() {
+        if (tls == null && (tlsCa != null || tlsCert != null)) {
+            if (tlsCa == null) {
+                throw new CliException("--tls-cert needs --tls-ca (the CA of the registrars' certificates)",
+                        EXIT_USAGE);
+            }
+            try {
+                tls = TlsMaterial.load(tlsCert, tlsKey, null, tlsCa);
+            } catch (IllegalArgumentException e) {
+                throw new CliException(e.getMessage(), EXIT_USAGE);
+            }
+        }
+        return tls;
+    }
 
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -86,7 +128,7 @@ public final class PoolkeeperCommand implements Callable<Integer> {
         CliException last = null;
         for (RegistrarAddress r : list) {
             try {
-                return OperatorConnection.open(r, timeout);
+                return OperatorConnection.open(r, timeout, tls(), token());
             } catch (CliException e) {
                 last = e;
             }

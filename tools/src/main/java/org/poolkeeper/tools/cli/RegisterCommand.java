@@ -110,7 +110,8 @@ final class RegisterCommand implements Callable<Integer> {
         PrintWriter out = top.spec.commandLine().getOut();
         PrintWriter err = top.spec.commandLine().getErr();
         try (PoolElementClient client = PoolElementClient.create(system,
-                ClientSettings.of(registrars).withRequestTimeout(top.timeout))) {
+                ClientSettings.of(registrars).withRequestTimeout(top.timeout).withTls(top.tls())
+                .withToken(top.token()))) {
             PoolElementRegistration registration;
             try {
                 registration = client.registerBlocking(spec);

@@ -2,6 +2,7 @@ package org.poolkeeper.tools.cli;
 
 import java.time.Duration;
 import org.poolkeeper.client.RegistrarAddress;
+import org.poolkeeper.protocol.tls.TlsMaterial;
 import org.poolkeeper.protocol.wire.AsapMessage;
 import org.poolkeeper.protocol.wire.StatusRequest;
 import org.poolkeeper.protocol.wire.StatusResponse;
@@ -12,8 +13,8 @@ final class Status {
     }
 
     /** @throws CliException when the registrar cannot be reached or does not answer */
-    static StatusResponse of(RegistrarAddress registrar, Duration timeout) {
-        try (OperatorConnection c = OperatorConnection.open(registrar, timeout)) {
+    static StatusResponse of(RegistrarAddress registrar, Duration timeout, TlsMaterial tls, String token) {
+        try (OperatorConnection c = OperatorConnection.open(registrar, timeout, tls, token)) {
             return of(c);
         }
     }

@@ -46,7 +46,7 @@ final class StatusCommand implements Callable<Integer> {
                 continue;
             }
             try {
-                StatusResponse s = Status.of(r, top.timeout);
+                StatusResponse s = Status.of(r, top.timeout, top.tls(), top.token());
                 nodes.add(new Node(r.toString(), s, null, null));
                 for (MemberStatus m : s.getMembersList()) {
                     members.putIfAbsent(m.getRegistrarId(), m);
