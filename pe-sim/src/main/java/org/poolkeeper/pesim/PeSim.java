@@ -14,8 +14,10 @@ import org.poolkeeper.client.ClientSettings;
 import org.poolkeeper.client.Policy;
 import org.poolkeeper.client.PoolElementClient;
 import org.poolkeeper.client.RegistrarAddress;
+import org.poolkeeper.simsupport.ClientSecurityOptions;
 import org.poolkeeper.simsupport.SimulatorCommand;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -29,6 +31,9 @@ import picocli.CommandLine.Option;
         description = "Simulated pool elements registering with Poolkeeper registrars. Progress on stderr every 5 s;"
                 + " the last line on stdout is a JSON summary.")
 public final class PeSim implements Callable<Integer> {
+    @Mixin
+    ClientSecurityOptions security = new ClientSecurityOptions();
+
     @Option(names = "--registrars", required = true, paramLabel = "h:p[,h:p...]",
             description = "Registrars to use, in fail-over order.")
     String registrars;
@@ -147,6 +152,7 @@ public final class PeSim implements Callable<Integer> {
         PeSimOptions options;
         try {
             options = validate();
+            security.tls(); // the files are read now: a bad one is a usage error
         } catch (IllegalArgumentException e) {
             System.err.println("pe-sim: " + e.getMessage() + " (see --help)");
             return 2;
@@ -165,8 +171,8 @@ public final class PeSim implements Callable<Integer> {
             base = ActorSystem.create(org.apache.pekko.actor.typed.javadsl.Behaviors.empty(),
                     "pe-sim-clients", SimulatorCommand.quietConfig());
             for (int i = 0; i < options.connections(); i++) {
-                clients.add(PoolElementClient.create(base, ClientSettings.of(options.registrars())
-                        .withRequestTimeout(options.requestTimeout())));
+                clients.add(PoolElementClient.create(base, security.apply(ClientSettings.of(options.registrars())
+                        .withRequestTimeout(options.requestTimeout()))));
             }
             system = ActorSystem.create(PeSimulator.create(options, clients, stats, finished), "pe-sim",
                     SimulatorCommand.quietConfig());

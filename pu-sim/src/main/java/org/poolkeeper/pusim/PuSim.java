@@ -14,8 +14,10 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.poolkeeper.client.ClientSettings;
 import org.poolkeeper.client.PoolUserClient;
 import org.poolkeeper.client.RegistrarAddress;
+import org.poolkeeper.simsupport.ClientSecurityOptions;
 import org.poolkeeper.simsupport.SimulatorCommand;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -27,6 +29,9 @@ import picocli.CommandLine.Option;
         description = "Simulated pool users resolving pool handles at Poolkeeper registrars. Progress on stderr"
                 + " every 5 s; the last line on stdout is a JSON summary.")
 public final class PuSim implements Callable<Integer> {
+    @Mixin
+    ClientSecurityOptions security = new ClientSecurityOptions();
+
     @Option(names = "--registrars", required = true, paramLabel = "h:p[,h:p...]",
             description = "Registrars to use, in fail-over order.")
     String registrars;
@@ -121,6 +126,7 @@ public final class PuSim implements Callable<Integer> {
         PuSimOptions options;
         try {
             options = validate();
+            security.tls(); // the files are read now: a bad one is a usage error
         } catch (IllegalArgumentException e) {
             System.err.println("pu-sim: " + e.getMessage() + " (see --help)");
             return 2;
@@ -143,8 +149,8 @@ public final class PuSim implements Callable<Integer> {
                 List<RegistrarAddress> order = new ArrayList<>(registrars.subList(first, registrars.size()));
                 order.addAll(registrars.subList(0, first));
                 clients.add(PoolUserClient.create(base,
-                        ClientSettings.of(order).withCacheStaleTimeout(options.cacheStale())
-                                .withRequestTimeout(options.requestTimeout())));
+                        security.apply(ClientSettings.of(order).withCacheStaleTimeout(options.cacheStale())
+                                .withRequestTimeout(options.requestTimeout()))));
             }
             system = ActorSystem.create(PuSimulator.create(options, clients, stats, finished), "pu-sim", config);
             finished.get(options.duration().toMillis() + 30_000, TimeUnit.MILLISECONDS);

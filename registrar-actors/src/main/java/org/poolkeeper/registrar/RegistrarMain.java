@@ -21,6 +21,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.poolkeeper.registrar.node.Authorization;
 import org.poolkeeper.registrar.node.ClusterTlsEngineProvider;
 import org.poolkeeper.registrar.node.HttpSettings;
+import org.poolkeeper.registrar.node.Membership;
 import org.poolkeeper.registrar.node.TlsSettings;
 import org.poolkeeper.registrar.node.RegistrarSettings;
 import org.slf4j.LoggerFactory;
@@ -149,7 +150,15 @@ public final class RegistrarMain implements Callable<Integer> {
         installSignalHandlers(system);
         RegistrarServer.Started started;
         try {
-            started = RegistrarServer.start(system).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            java.util.concurrent.CompletableFuture<RegistrarServer.Started> starting =
+                    RegistrarServer.start(system).toCompletableFuture();
+            // a node that stops while starting (its registrar id taken, downed while joining) ends the wait too
+            java.util.concurrent.CompletableFuture.anyOf(starting, system.getWhenTerminated().toCompletableFuture())
+                    .get(60, TimeUnit.SECONDS);
+            if (!starting.isDone()) {
+                return exitStatus(CoordinatedShutdown.get(system).getShutdownReason().orElse(null));
+            }
+            started = starting.get();
         } catch (Exception e) {
             System.err.println("registrar: start failed: " + oneLine(e));
             system.terminate();
@@ -214,6 +223,10 @@ public final class RegistrarMain implements Callable<Integer> {
     static int exitStatus(CoordinatedShutdown.Reason reason) {
         if (reason == null || RegistrarServer.asked(reason)) {
             return 0;
+        }
+        if (reason instanceof Membership.DuplicateId) {
+            System.err.println("registrar: its registrar id is already a cluster member's: exiting with status 2");
+            return 2; // a configuration error: a supervisor restarting it would only meet the same refusal
         }
         System.err.println("registrar: stopped by the cluster (" + reason.getClass().getSimpleName().replace("$", "")
                 + "): exiting with status " + DOWNED + " for a supervisor to restart it");

@@ -288,10 +288,19 @@ public final class RegistrarSession implements AutoCloseable {
         }
     }
 
+    /**
+     * At most this many registrars are known (those configured first, then those announced): a registrar cannot
+     * make a client hold, or try in turn, an unbounded list.
+     */
+    static final int MAX_KNOWN_REGISTRARS = 64;
+
     private void learn(List<RegistrarEndpoint> endpoints) {
         for (RegistrarEndpoint endpoint : endpoints) {
             try {
                 RegistrarAddress address = new RegistrarAddress(endpoint.getHost(), endpoint.getPort());
+                if (registrars.size() >= MAX_KNOWN_REGISTRARS) {
+                    return;
+                }
                 if (!registrars.contains(address)) {
                     registrars.add(address);
                 }

@@ -155,7 +155,40 @@ public final class Membership {
         cluster.subscriptions().tell(Subscribe.create(ref.narrow(), ClusterEvent.ReachabilityEvent.class));
     }
 
+    /**
+     * Two members with one registrar id would split the handlespace's ownership silently: the older member downs
+     * the newer (and says so), and the newer, seeing an older member with its own id, stops (and says so).
+     */
+    private void refuseDuplicateId(Member member) {
+        if (registrarId(member) != self || member.address().equals(cluster.selfMember().address())) {
+            return;
+        }
+        Address at = member.address();
+        String where = at.getHost().orElse("?") + ":" + at.getPort().map(String::valueOf).orElse("?");
+        if (member.isOlderThan(cluster.selfMember())) {
+            LOG.error("registrar id 0x{} is already the id of the member at {}: this node leaves the cluster and "
+                    + "stops; give it a registrar id of its own", String.format(Locale.ROOT, "%08x", self), where);
+            org.apache.pekko.actor.CoordinatedShutdown.get(system).runAll(DuplicateId.INSTANCE);
+        } else {
+            LOG.warn("the node at {} joined with this node's registrar id 0x{}: downing it", where,
+                    String.format(Locale.ROOT, "%08x", self));
+            cluster.manager().tell(org.apache.pekko.cluster.typed.Down.apply(at));
+        }
+    }
+
+    /** CoordinatedShutdown's reason when this node found its registrar id taken by an older member. */
+    public enum DuplicateId implements org.apache.pekko.actor.CoordinatedShutdown.Reason {
+        INSTANCE
+    }
+
     private void describe(ClusterEvent.ClusterDomainEvent event) {
+        if (event instanceof ClusterEvent.MemberJoined e) {
+            refuseDuplicateId(e.member());
+            return;
+        }
+        if (event instanceof ClusterEvent.MemberUp e) {
+            refuseDuplicateId(e.member());
+        }
         Member member;
         String what;
         if (event instanceof ClusterEvent.MemberUp e) {

@@ -174,6 +174,12 @@ public final class Inbox extends AbstractBehavior<Inbox.Command> {
 
     // ------------------------------------------------------------------ deltas
 
+    /**
+     * How far ahead of this node's clock a peer's epoch may be: clock skew between hosts plus one epoch per pool
+     * created in an incarnation; 10 minutes.
+     */
+    static final long MAX_EPOCH_AHEAD_MICROS = 600_000_000L;
+
     /** {@code bytes}: the size of the registrar message that carried the batch, as its sender counts it. */
     private void onBatch(HandleUpdateBatch batch, int bytes) {
         int sender = batch.getSenderRegistrarId();
@@ -188,6 +194,18 @@ public final class Inbox extends AbstractBehavior<Inbox.Command> {
                 if (d.poolHandle().length() > maxPoolHandleLength) {
                     throw new WireMapping.InvalidWireValueException("pool handle of " + d.poolHandle().length()
                             + " bytes");
+                }
+                // a registrar sends only what it wrote itself: a delta of another writer is forged or a bug
+                if (d.writer() != sender) {
+                    throw new WireMapping.InvalidWireValueException("a delta of writer " + hex(d.writer())
+                            + " in a batch from " + hex(sender));
+                }
+                // epochs begin at the writer's clock (microseconds) and grow by one per new pool: one far ahead of
+                // this node's clock would make the real writer's later deltas look stale
+                long ahead = d.epoch() - System.currentTimeMillis() * 1000;
+                if (ahead > MAX_EPOCH_AHEAD_MICROS) {
+                    throw new WireMapping.InvalidWireValueException("epoch " + d.epoch() + " of pool "
+                            + d.poolHandle() + " is " + ahead / 1_000_000 + " s ahead of this node's clock");
                 }
                 deltas.add(d);
             } catch (WireMapping.InvalidWireValueException e) {

@@ -83,13 +83,9 @@ public final class PoolkeeperCommand implements Callable<Integer> {
 
     /** The TLS material of --tls-ca/--tls-cert/--tls-key, or null for plaintext. @throws CliException (usage) */
     TlsMaterial tls() {
-        if (tls == null && (tlsCa != null || tlsCert != null)) {
-            if (tlsCa == null) {
-                throw new CliException("--tls-cert needs --tls-ca (the CA of the registrars' certificates)",
-                        EXIT_USAGE);
-            }
+        if (tls == null) {
             try {
-                tls = TlsMaterial.load(tlsCert, tlsKey, null, tlsCa);
+                tls = org.poolkeeper.simsupport.ClientSecurityOptions.load(tlsCa, tlsCert, tlsKey);
             } catch (IllegalArgumentException e) {
                 throw new CliException(e.getMessage(), EXIT_USAGE);
             }

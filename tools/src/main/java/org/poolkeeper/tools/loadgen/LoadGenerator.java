@@ -39,6 +39,7 @@ import org.poolkeeper.protocol.wire.Registration;
 import org.poolkeeper.protocol.wire.TransportAddress;
 import org.poolkeeper.protocol.wire.TransportKind;
 import org.poolkeeper.tools.ToolCli;
+import org.poolkeeper.protocol.tls.TlsMaterial;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -72,6 +73,9 @@ public final class LoadGenerator implements Callable<Integer> {
                     + "cluster's): the connections are spread over them round robin, the setup registrations go to "
                     + "the first.")
     List<String> registrars;
+
+    @picocli.CommandLine.Mixin
+    org.poolkeeper.simsupport.ClientSecurityOptions security = new org.poolkeeper.simsupport.ClientSecurityOptions();
 
     @Option(names = "--host", description = "With --port: the registrars' host (default 127.0.0.1).")
     String host = "127.0.0.1";
@@ -382,14 +386,27 @@ public final class LoadGenerator implements Callable<Integer> {
         private long nextRequestId;
         private volatile boolean closed;
         private volatile boolean readerEnded;
+        /** The detail of an Error about the connection itself (request id 0): why the registrar refused it. */
+        private volatile String refusal;
         private volatile boolean started;
 
         Connection(InetSocketAddress registrar, int index, int policyCode, int permits) throws IOException {
             this.registrar = registrar;
-            this.socket = new Socket(registrar.getAddress(), registrar.getPort());
-            socket.setTcpNoDelay(true);
+            Socket plain = new Socket(registrar.getAddress(), registrar.getPort());
+            plain.setTcpNoDelay(true);
+            TlsMaterial tls = security.tls();
+            try {
+                this.socket = tls == null ? plain
+                        : tls.clientSocket(plain, registrar.getHostString(), registrar.getPort());
+            } catch (IOException e) {
+                plain.close();
+                throw new IOException("TLS handshake with " + registrar + " failed: " + oneLine(e), e);
+            }
             this.out = new BufferedOutputStream(socket.getOutputStream(), 65536);
             this.in = socket.getInputStream();
+            if (tls != null || security.token() != null) {
+                admitted(tls != null);
+            }
             this.index = index;
             this.policyCode = policyCode;
             this.window = permits;
@@ -441,8 +458,15 @@ public final class LoadGenerator implements Callable<Integer> {
                     out.flush();
                 }
             }
-            if (!permits.tryAcquire(window, 60, TimeUnit.SECONDS)) {
-                throw new IOException("setup registrations unanswered for 60 s by " + registrar);
+            long setupDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!permits.tryAcquire(window, 100, TimeUnit.MILLISECONDS)) {
+                if (readerEnded) {
+                    throw new IOException("registrar " + registrar + " closed the connection during the setup"
+                            + (refusal == null ? "" : ": " + refusal));
+                }
+                if (System.nanoTime() > setupDeadline) {
+                    throw new IOException("setup registrations unanswered for 60 s by " + registrar);
+                }
             }
             permits.release(window);
         }
@@ -568,6 +592,61 @@ public final class LoadGenerator implements Callable<Integer> {
             }
         }
 
+        /**
+         * Before the load: the registrar's first frame, its ServerAnnounce (an Error instead is a refusal, e.g. a
+         * plaintext client on a TLS port; under TLS 1.3 a refused client certificate shows only here); with a
+         * token, the registrar's answer to the Authenticate.
+         */
+        private void admitted(boolean tls) throws IOException {
+            java.io.DataInputStream data = new java.io.DataInputStream(in);
+            socket.setSoTimeout(10_000);
+            try {
+                AsapMessage first = readOne(data);
+                if (first.hasError()) {
+                    throw new IOException("registrar " + registrar + " refused the connection: "
+                            + first.getError().getDetail());
+                }
+                String token = security.token();
+                if (token != null) {
+                    synchronized (out) {
+                        out.write(encoder.encode(AsapMessage.newBuilder().setAuthenticate(
+                                org.poolkeeper.protocol.wire.Authenticate.newBuilder().setRequestId(0)
+                                        .setToken(ByteString.copyFromUtf8(token))).build()));
+                        out.flush();
+                    }
+                    while (true) {
+                        AsapMessage m = readOne(data);
+                        if (m.hasAuthenticateResponse()) {
+                            break;
+                        }
+                        if (m.hasError()) {
+                            throw new IOException("registrar " + registrar + " refused the token: "
+                                    + m.getError().getDetail());
+                        }
+                    }
+                }
+            } catch (java.io.EOFException e) {
+                socket.close();
+                throw new IOException("registrar " + registrar + " closed the connection "
+                        + (tls ? "after the TLS handshake (it refused this client's certificate, or requires one: "
+                        + "--tls-cert, --tls-key)" : "before it answered"));
+            } catch (IOException e) {
+                socket.close();
+                throw e;
+            }
+            socket.setSoTimeout(0);
+        }
+
+        private static AsapMessage readOne(java.io.DataInputStream data) throws IOException {
+            int length = data.readInt();
+            if (length < 0 || length > 1 << 20) {
+                throw new IOException("a frame of " + Integer.toUnsignedString(length) + " bytes: not a registrar?");
+            }
+            byte[] payload = new byte[length];
+            data.readFully(payload);
+            return AsapMessage.parseFrom(payload);
+        }
+
         private void readLoop() {
             FrameDecoder decoder = new FrameDecoder();
             byte[] buffer = new byte[65536];
@@ -621,6 +700,12 @@ public final class LoadGenerator implements Callable<Integer> {
                 case ERROR -> {
                     requestId = m.getError().getRequestId();
                     cause = m.getError().getCause();
+                    if (requestId == 0) { // about the connection, not a request: it is being refused
+                        refusal = m.getError().getDetail();
+                        internalError("connection " + index + ": registrar " + registrar + " refused it: "
+                                + m.getError().getDetail());
+                        return;
+                    }
                 }
                 default -> {
                     internalError("connection " + index + ": unexpected " + m.getBodyCase() + " from " + registrar);
