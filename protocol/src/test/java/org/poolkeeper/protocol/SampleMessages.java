@@ -4,6 +4,8 @@ import com.google.protobuf.ByteString;
 import java.util.Comparator;
 import java.util.List;
 import org.poolkeeper.protocol.wire.AsapMessage;
+import org.poolkeeper.protocol.wire.Authenticate;
+import org.poolkeeper.protocol.wire.AuthenticateResponse;
 import org.poolkeeper.protocol.wire.Deregistration;
 import org.poolkeeper.protocol.wire.DeregistrationResponse;
 import org.poolkeeper.protocol.wire.DumpCursor;
@@ -220,6 +222,13 @@ final class SampleMessages {
                     .addMembers(MemberStatus.newBuilder().setRegistrarId(1).setStatus("Up").setReachable(true)
                         .setClusterAddress("pekko://poolkeeper@10.0.0.1:7355")
                         .setClientEndpoint(endpoint(1, "10.0.0.1", 9901))))
+            .build(),
+        AsapMessage.newBuilder()
+            .setAuthenticate(Authenticate.newBuilder().setRequestId(7)
+                .setToken(ByteString.copyFromUtf8("orders-servers-secret")))
+            .build(),
+        AsapMessage.newBuilder()
+            .setAuthenticateResponse(AuthenticateResponse.newBuilder().setRequestId(7).setIdentity("token:orders"))
             .build());
   }
 

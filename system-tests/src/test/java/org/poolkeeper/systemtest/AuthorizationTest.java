@@ -148,32 +148,22 @@ class AuthorizationTest {
     @Test
     void theCommandLineShowsWhatTheRulesAllow() throws Exception {
         String ca = dir.resolve("ca.pem").toString();
-        Run denied = run("--tls-ca", ca, "dump");
-        assertEquals(1, denied.status, denied::toString);
-        assertTrue(denied.stderr.get(0).contains("security"), denied::toString);
+        Programs.Run denied = run("--tls-ca", ca, "dump");
+        assertEquals(1, denied.status(), denied::toString);
+        assertTrue(denied.stderr().get(0).contains("security"), denied::toString);
 
-        Run ops = run("--tls-ca", ca, "--tls-cert", dir.resolve("ops.pem").toString(), "--tls-key",
+        Programs.Run ops = run("--tls-ca", ca, "--tls-cert", dir.resolve("ops.pem").toString(), "--tls-key",
                 dir.resolve("ops-key.pem").toString(), "dump");
-        assertEquals(0, ops.status, ops::toString);
+        assertEquals(0, ops.status(), ops::toString);
 
-        Run badToken = run("--tls-ca", ca, "--token", "wrong", "resolve", "orders-eu");
-        assertEquals(1, badToken.status, badToken::toString);
-        assertTrue(badToken.stderr.get(0).contains("refused the token"), badToken::toString);
+        Programs.Run badToken = run("--tls-ca", ca, "--token", "wrong", "resolve", "orders-eu");
+        assertEquals(1, badToken.status(), badToken::toString);
+        assertTrue(badToken.stderr().get(0).contains("refused the token"), badToken::toString);
     }
 
-    private record Run(int status, List<String> stdout, List<String> stderr) {
-    }
-
-    private static Run run(String... args) throws Exception {
-        List<String> command = new ArrayList<>();
-        command.add(Programs.launcher("poolkeeper").toString());
-        command.add("-r");
-        command.add(registrar.registrars());
-        command.addAll(List.of(args));
-        try (Programs.Child child = new Programs.Child(command, "-Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1")) {
-            int status = child.waitFor(60);
-            child.awaitOutput();
-            return new Run(status, List.copyOf(child.stdout), List.copyOf(child.stderr));
-        }
+    private static Programs.Run run(String... args) throws Exception {
+        List<String> all = new ArrayList<>(List.of("-r", registrar.registrars()));
+        all.addAll(List.of(args));
+        return Programs.run("poolkeeper", all);
     }
 }

@@ -51,6 +51,24 @@ class ClusterTlsTest {
                     .address(new InetSocketAddress("127.0.0.1", 9200)).build()).peId();
             ClientLibraryTest.eventually("replicated to B over TLS", Duration.ofSeconds(10),
                     () -> RegistrarClusterTest.contains(pu, "over-tls", id));
+            // the latency from A's acknowledgement to B answering with the PE, over Artery TLS
+            int probes = 200;
+            long[] latencies = new long[probes];
+            for (int i = 0; i < probes; i++) {
+                String pool = "tls-latency-" + i;
+                int pe2 = pe.registerBlocking(PoolElementSpec.builder(pool, Policy.ROUND_ROBIN)
+                        .address(new InetSocketAddress("127.0.0.1", 9300 + i)).build()).peId();
+                long acked = System.nanoTime();
+                long deadline = acked + 5_000_000_000L;
+                while (!RegistrarClusterTest.contains(pu, pool, pe2)) {
+                    assertTrue(System.nanoTime() < deadline, pool + " not resolvable through B within 5 s");
+                }
+                latencies[i] = System.nanoTime() - acked;
+            }
+            java.util.Arrays.sort(latencies);
+            System.out.printf("cluster-tls: registration acked on A -> resolvable on B over %d PEs: p50 %.2f ms, "
+                    + "p99 %.2f ms%n", probes, RegistrarClusterTest.percentile(latencies, 0.5) / 1e6,
+                    RegistrarClusterTest.percentile(latencies, 0.99) / 1e6);
 
             // a plaintext registrar, then one with a certificate of another CA: neither becomes a member
             try (Programs.Child plain = rogue(a.cluster());

@@ -29,6 +29,22 @@ final class Programs {
         return root().resolve("deploy/bin").resolve(name);
     }
 
+    /** One run of a command to its end: its exit status and output. */
+    record Run(int status, List<String> stdout, List<String> stderr) {
+    }
+
+    /** Runs {@code deploy/bin/<tool> args...} (a small JVM) and waits, at most 60 s, for it to end. */
+    static Run run(String tool, List<String> args) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(launcher(tool).toString());
+        command.addAll(args);
+        try (Child child = new Child(command, "-Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1")) {
+            int status = child.waitFor(60);
+            child.awaitOutput();
+            return new Run(status, List.copyOf(child.stdout), List.copyOf(child.stderr));
+        }
+    }
+
     /** A child process whose stdout and stderr lines are collected as they come. */
     static final class Child implements AutoCloseable {
         final Process process;

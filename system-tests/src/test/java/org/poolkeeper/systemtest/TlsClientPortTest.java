@@ -129,19 +129,19 @@ class TlsClientPortTest {
 
     @Test
     void theCommandLineSpeaksTlsWithItsOptionsAndExplainsTheRefusalWithout() throws Exception {
-        Run ok = run("--tls-ca", dir.resolve("ca.pem").toString(), "--tls-cert", dir.resolve("ops.pem").toString(),
+        Programs.Run ok = run("--tls-ca", dir.resolve("ca.pem").toString(), "--tls-cert", dir.resolve("ops.pem").toString(),
                 "--tls-key", dir.resolve("ops-key.pem").toString(), "status");
-        assertEquals(0, ok.status, ok::toString);
-        assertTrue(ok.stdout.get(1).startsWith("0x00000715"), ok::toString);
+        assertEquals(0, ok.status(), ok::toString);
+        assertTrue(ok.stdout().get(1).startsWith("0x00000715"), ok::toString);
 
-        Run plain = run("status");
-        assertEquals(1, plain.status, plain::toString);
-        assertTrue(String.join("\n", plain.stdout).contains("TLS only"), plain::toString);
+        Programs.Run plain = run("status");
+        assertEquals(1, plain.status(), plain::toString);
+        assertTrue(String.join("\n", plain.stdout()).contains("TLS only"), plain::toString);
 
-        Run noCert = run("--tls-ca", dir.resolve("ca.pem").toString(), "resolve", "tls-pool");
-        assertEquals(1, noCert.status, noCert::toString);
-        assertEquals(1, noCert.stderr.size(), noCert::toString);
-        assertTrue(noCert.stderr.get(0).contains("TLS handshake"), noCert::toString);
+        Programs.Run noCert = run("--tls-ca", dir.resolve("ca.pem").toString(), "resolve", "tls-pool");
+        assertEquals(1, noCert.status(), noCert::toString);
+        assertEquals(1, noCert.stderr().size(), noCert::toString);
+        assertTrue(noCert.stderr().get(0).contains("TLS handshake"), noCert::toString);
     }
 
     private static void assertRefused(TlsMaterial tls, String reason) {
@@ -157,19 +157,9 @@ class TlsClientPortTest {
         return (int) registrar.stderr().lines().filter(l -> l.contains("TLS failed")).count();
     }
 
-    private record Run(int status, List<String> stdout, List<String> stderr) {
-    }
-
-    private static Run run(String... args) throws Exception {
-        List<String> command = new ArrayList<>();
-        command.add(Programs.launcher("poolkeeper").toString());
-        command.add("-r");
-        command.add(registrar.registrars());
-        command.addAll(List.of(args));
-        try (Programs.Child child = new Programs.Child(command, "-Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1")) {
-            int status = child.waitFor(60);
-            child.awaitOutput();
-            return new Run(status, List.copyOf(child.stdout), List.copyOf(child.stderr));
-        }
+    private static Programs.Run run(String... args) throws Exception {
+        List<String> all = new ArrayList<>(List.of("-r", registrar.registrars()));
+        all.addAll(List.of(args));
+        return Programs.run("poolkeeper", all);
     }
 }
