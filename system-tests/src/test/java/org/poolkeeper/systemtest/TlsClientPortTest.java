@@ -41,13 +41,17 @@ class TlsClientPortTest {
     @BeforeAll
     static void start() throws Exception {
         dir = Files.createTempDirectory("poolkeeper-tls");
-        Instant now = Instant.now();
-        ca = Certificates.authority("test-ca", now.minusSeconds(60), now.plusSeconds(3600));
-        Certificates.write(ca, dir.resolve("ca.pem"), dir.resolve("ca-key.pem"));
-        Certificates.write(Certificates.issue(ca, "registrar", List.of("127.0.0.1"), now.minusSeconds(60),
-                now.plusSeconds(3600)), dir.resolve("registrar.pem"), dir.resolve("registrar-key.pem"));
-        Certificates.write(Certificates.issue(ca, "ops", List.of(), now.minusSeconds(60), now.plusSeconds(3600)),
-                dir.resolve("ops.pem"), dir.resolve("ops-key.pem"));
+        // the CA and the certificates as an operator makes them, with 'poolkeeper tls'
+        for (List<String> args : List.of(List.of("tls", "ca", "--dir", dir.toString()),
+                List.of("tls", "cert", "registrar", "--dir", dir.toString(), "--san", "127.0.0.1"),
+                List.of("tls", "cert", "ops", "--dir", dir.toString()))) {
+            Programs.Run made = Programs.run("poolkeeper", args);
+            assertEquals(0, made.status(), made::toString);
+        }
+        Programs.Run again = Programs.run("poolkeeper", List.of("tls", "cert", "ops", "--dir", dir.toString()));
+        assertEquals(1, again.status(), "an existing certificate is not overwritten: " + again);
+        assertTrue(again.stderr().get(0).contains("exists"), again::toString);
+        ca = Certificates.read(dir.resolve("ca.pem"), dir.resolve("ca-key.pem"));
         registrar = RegistrarProcess.start(0x715, List.of(),
                 "poolkeeper.registrar.tls.enabled=on",
                 "poolkeeper.registrar.tls.certificate=" + dir.resolve("registrar.pem"),

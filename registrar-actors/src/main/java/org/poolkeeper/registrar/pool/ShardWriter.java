@@ -388,6 +388,8 @@ public final class ShardWriter extends AbstractBehavior<ShardWriter.Command> {
     private ShardWriter(ActorContext<Command> context, TimerScheduler<Command> timers, int shard, Context c,
                         Replies replies) {
         super(context);
+        // its own class as logger, not the supervisor's or the timers' wrapper Pekko would otherwise name
+        context.setLoggerName(ShardWriter.class);
         this.timers = timers;
         this.shard = shard;
         this.c = c;

@@ -154,6 +154,8 @@ public final class Auditor extends AbstractBehavior<Auditor.Command> {
                     Duration auditInterval, String asapHost, java.util.function.IntSupplier asapPort,
                     ReplicationStats stats, BadInputLog badInput) {
         super(ctx);
+        // its own class as logger, not the supervisor's or the timers' wrapper Pekko would otherwise name
+        ctx.setLoggerName(Auditor.class);
         this.ctx = ctx;
         this.replica = replica;
         this.membership = membership;

@@ -126,6 +126,8 @@ public final class Inbox extends AbstractBehavior<Inbox.Command> {
                   Membership membership, int maxElementsPerBlock, int maxPoolHandleLength, Duration joinTimeout,
                   ReplicationStats stats, BadInputLog badInput, CompletableFuture<Done> ready) {
         super(ctx);
+        // its own class as logger, not the supervisor's or the timers' wrapper Pekko would otherwise name
+        ctx.setLoggerName(Inbox.class);
         this.ctx = ctx;
         this.replica = replica;
         this.membership = membership;

@@ -71,6 +71,8 @@ public final class Outbox extends AbstractBehavior<Outbox.Command> {
                    DeltaQueue queue, Membership membership, int batchSize, java.time.Duration batchInterval,
                    ReplicationStats stats) {
         super(ctx);
+        // its own class as logger, not the supervisor's or the timers' wrapper Pekko would otherwise name
+        ctx.setLoggerName(Outbox.class);
         this.timers = timers;
         this.queue = queue;
         this.membership = membership;
