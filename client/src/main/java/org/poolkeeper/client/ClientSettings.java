@@ -41,7 +41,8 @@ public record ClientSettings(List<RegistrarAddress> registrars, Duration request
         if (sendBuffer < 1) {
             throw new IllegalArgumentException("sendBuffer must be at least 1");
         }
-        if (token != null && (token.isEmpty() || token.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 256)) {
+        if (token != null
+                && (token.isEmpty() || token.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 256)) {
             throw new IllegalArgumentException("a token has 1..256 bytes");
         }
     }

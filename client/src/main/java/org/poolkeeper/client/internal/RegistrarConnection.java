@@ -137,7 +137,8 @@ public final class RegistrarConnection {
                     });
         });
         m.second().whenComplete((done, error) -> authenticated.completeExceptionally(
-                new java.io.IOException("connection to " + address + " closed before it accepted this client's token")));
+                new java.io.IOException("connection to " + address
+                        + " closed before it accepted this client's token")));
         return m.first().second().thenCompose(established -> admitted).thenApply(ok -> connection);
     }
 

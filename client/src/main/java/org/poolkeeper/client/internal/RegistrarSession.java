@@ -188,7 +188,8 @@ public final class RegistrarSession implements AutoCloseable {
             address = registrars.get(Math.floorMod(nextIndex++, registrars.size()));
         }
         RegistrarConnection.open(system, address, settings.connectTimeout(), settings.maxFrameLength(),
-                settings.sendBuffer(), settings.tls(), settings.requestTimeout(), settings.token(), this::onMessage, this::onClosed).whenComplete((c, error) -> {
+                settings.sendBuffer(), settings.tls(), settings.requestTimeout(), settings.token(), this::onMessage,
+                this::onClosed).whenComplete((c, error) -> {
                     if (error != null) {
                         attempt(tried + 1, result, error);
                         return;

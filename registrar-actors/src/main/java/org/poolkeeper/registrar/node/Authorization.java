@@ -75,7 +75,8 @@ public final class Authorization {
             case "on", "true", "yes" -> true;
             case "off", "false", "no" -> false;
             case "auto" -> !loopback(config.getString(RegistrarSettings.PATH + ".host"));
-            default -> throw new IllegalArgumentException(PATH + ".enabled must be auto, on or off, not '" + mode + "'");
+            default -> throw new IllegalArgumentException(PATH + ".enabled must be auto, on or off, not '" + mode
+                    + "'");
         };
         List<Rule> rules = new ArrayList<>();
         List<? extends Config> list;

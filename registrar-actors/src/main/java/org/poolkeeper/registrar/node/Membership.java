@@ -218,8 +218,9 @@ public final class Membership {
         }
         Address at = member.address();
         boolean fault = event instanceof ClusterEvent.UnreachableMember || event instanceof ClusterEvent.MemberDowned;
-        (fault ? LOG.atWarn() : LOG.atInfo()).log("registrar {} at {}:{} {}", id == 0 ? "(no registrar id)" : String.format(Locale.ROOT, "0x%08x", id),
-                at.getHost().orElse("?"), at.getPort().map(String::valueOf).orElse("?"), what);
+        String name = id == 0 ? "(no registrar id)" : String.format(Locale.ROOT, "0x%08x", id);
+        (fault ? LOG.atWarn() : LOG.atInfo()).log("registrar {} at {}:{} {}", name, at.getHost().orElse("?"),
+                at.getPort().map(String::valueOf).orElse("?"), what);
     }
 
     /** The number of members that are Up. */
