@@ -178,7 +178,9 @@ public final class RegistrarServer {
         java.util.List<String> unknown = new java.util.ArrayList<>();
         for (Map.Entry<String, com.typesafe.config.ConfigValue> e : source.getConfig("poolkeeper").entrySet()) {
             String key = "poolkeeper." + e.getKey();
-            if (checked.test(key) && !reference.hasPathOrNull(key)) {
+            // -Dkey.0=a -Dkey.1=b is how a list is given as JVM properties: the list's key is what is known
+            String known = key.replaceAll("(\\.\\d+)+$", "");
+            if (checked.test(key) && !reference.hasPathOrNull(known)) {
                 unknown.add(key + " (" + e.getValue().origin().description() + ")");
             }
         }

@@ -18,6 +18,8 @@ class BindHostTcpTest {
                 poolkeeper.registrar {
                   bind-host = "0.0.0.0"
                   host = "127.0.0.3"
+                  # bound beyond loopback, authorization is on by default (and allows nothing without rules)
+                  authorization.enabled = off
                 }
                 """);
     }

@@ -21,8 +21,9 @@ import org.poolkeeper.tools.tls.Certificates;
 
 /**
  * Two registrar processes with TLS between them (Artery tls-tcp, mutual, the cluster's CA) form a cluster and
- * replicate; a process with no certificate, and one with a certificate of another CA, pointed at them with
- * --seed, never join: the members stay two and the cluster serves on.
+ * replicate; a process with no certificate, one with a certificate of another CA, and one with a certificate
+ * of the cluster's CA but no registrar's subject, pointed at them with --seed, never join: the members stay two and
+ * the cluster serves on.
  */
 class ClusterTlsTest {
 
@@ -36,6 +37,9 @@ class ClusterTlsTest {
             Certificates.write(Certificates.issue(ca, "registrar-" + node, List.of("127.0.0.1"), now.minusSeconds(60),
                     now.plusSeconds(3600)), dir.resolve(node + ".pem"), dir.resolve(node + "-key.pem"));
         }
+        // a client's certificate of the cluster's own CA: its subject is no registrar's
+        Certificates.write(Certificates.issue(ca, "ops", List.of("127.0.0.1"), now.minusSeconds(60),
+                now.plusSeconds(3600)), dir.resolve("ops.pem"), dir.resolve("ops-key.pem"));
         Certificates.Issued otherCa = Certificates.authority("other-ca", now.minusSeconds(60), now.plusSeconds(3600));
         Certificates.write(Certificates.issue(otherCa, "rogue", List.of("127.0.0.1"), now.minusSeconds(60),
                 now.plusSeconds(3600)), dir.resolve("rogue.pem"), dir.resolve("rogue-key.pem"));
@@ -72,11 +76,13 @@ class ClusterTlsTest {
 
             // a plaintext registrar, then one with a certificate of another CA: neither becomes a member
             try (Programs.Child plain = rogue(a.cluster());
-                 Programs.Child stranger = rogue(a.cluster(), tls(dir, "rogue", "other-ca"))) {
+                 Programs.Child stranger = rogue(a.cluster(), tls(dir, "rogue", "other-ca"));
+                 Programs.Child insider = rogue(a.cluster(), tls(dir, "ops", "ca"))) {
                 long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
                 while (System.nanoTime() < deadline) {
                     assertEquals(2, members(a), () -> "a rogue joined: " + a.status());
-                    assertFalse(listening(plain) || listening(stranger), "a rogue started serving as a member");
+                    assertFalse(listening(plain) || listening(stranger) || listening(insider),
+                            "a rogue started serving as a member");
                     Thread.sleep(250);
                 }
             }
@@ -101,7 +107,8 @@ class ClusterTlsTest {
                 "poolkeeper.registrar.cluster-tls.enabled=on",
                 "poolkeeper.registrar.cluster-tls.certificate=" + dir.resolve(node + ".pem"),
                 "poolkeeper.registrar.cluster-tls.private-key=" + dir.resolve(node + "-key.pem"),
-                "poolkeeper.registrar.cluster-tls.trusted-certificates=" + dir.resolve(ca + ".pem")};
+                "poolkeeper.registrar.cluster-tls.trusted-certificates=" + dir.resolve(ca + ".pem"),
+                "poolkeeper.registrar.cluster-tls.peer-subjects.0=CN=registrar-*"};
     }
 
     private static Programs.Child rogue(String seed, String... settings) throws Exception {

@@ -95,7 +95,9 @@ public final class RegistrarConnection {
                                         authenticated.complete(null);
                                         return;
                                     }
-                                    if (message.hasError() && message.getError().getRequestId() == AUTHENTICATE_ID) {
+                                    // request id 0: a registrar without Authenticate (UNRECOGNIZED_MESSAGE)
+                                    if (message.hasError() && (message.getError().getRequestId() == AUTHENTICATE_ID
+                                            || message.getError().getRequestId() == 0)) {
                                         authenticated.completeExceptionally(new java.io.IOException("registrar "
                                                 + address + " refused this client's token: "
                                                 + message.getError().getDetail()));
@@ -118,13 +120,23 @@ public final class RegistrarConnection {
             }
             closed.accept(connection);
         });
-        CompletionStage<Void> ready = tls == null ? handshake : handshake.thenCompose(ok -> firstFrame
+        // a registrar that accepted the TCP connection but does not handshake (paused, overloaded) is a failed
+        // attempt after the connect timeout plus the first-frame timeout, not a connection that never opens
+        CompletableFuture<Void> handshakeBounded = tls == null ? handshake : handshake
+                .orTimeout(connectTimeout.toMillis() + firstFrameTimeout.toMillis(),
+                        java.util.concurrent.TimeUnit.MILLISECONDS);
+        CompletionStage<Void> ready = tls == null ? handshake : handshakeBounded.thenCompose(ok -> firstFrame
                 .orTimeout(firstFrameTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
                 .whenComplete((x, timedOut) -> {
                     if (timedOut != null) {
                         connection.close();
                     }
                 }));
+        handshakeBounded.whenComplete((x, timedOut) -> {
+            if (timedOut != null) {
+                connection.close();
+            }
+        });
         CompletionStage<Void> admitted = token == null ? ready : ready.thenCompose(ok -> {
             connection.send(AsapMessage.newBuilder().setAuthenticate(Authenticate.newBuilder()
                     .setRequestId(AUTHENTICATE_ID)

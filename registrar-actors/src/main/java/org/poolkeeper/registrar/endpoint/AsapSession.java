@@ -644,6 +644,14 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         }
 
         private void onDumpRequest(DumpRequest r) {
+            ByteString after = r.hasCursor() ? r.getCursor().getAfterPoolHandle() : ByteString.EMPTY;
+            if (!r.getPoolHandle().isEmpty() && !after.isEmpty() && !after.equals(r.getPoolHandle())) {
+                // a one-pool dump goes on inside that pool only: a cursor naming another would read that one
+                node.badInput().log(remote, "dump of one pool with a cursor in another");
+                send(error(r.getRequestId(), ErrorCause.ERROR_CAUSE_INVALID_VALUES,
+                        "the cursor of a one-pool dump names another pool"));
+                return;
+            }
             if (!permitted(Authorization.Operation.DUMP, r.getPoolHandle())) {
                 send(error(r.getRequestId(), ErrorCause.ERROR_CAUSE_REJECTED_DUE_TO_SECURITY_CONSIDERATIONS, DENIED));
                 return;

@@ -2,6 +2,8 @@ package org.poolkeeper.registrar.node;
 
 import com.typesafe.config.Config;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSession;
@@ -14,13 +16,16 @@ import scala.Option;
  * Artery's TLS between registrars ({@code poolkeeper.registrar.cluster-tls}, transport {@code tls-tcp}): every
  * connection is mutually authenticated, each side presenting a certificate the cluster's CA signed and checking
  * the other's against that CA only; the connecting side also checks that the certificate names the address it
- * connects to. A process without such a certificate gets no connection, so it cannot join, gossip or send
- * registrar messages. Pekko instantiates it by class name with the actor system.
+ * connects to, and, with {@code peer-subjects}, that its subject is a registrar's. A process without such a
+ * certificate gets no connection, so it cannot join, gossip or send registrar messages. Give the cluster a CA of
+ * its own (not the one that signs clients' certificates), or name the registrars' subjects. Pekko instantiates it by class name with the actor system.
  */
 public final class ClusterTlsEngineProvider implements SSLEngineProvider {
     static final String PATH = RegistrarSettings.PATH + ".cluster-tls";
 
     private final TlsMaterial material;
+    /** Subjects (globs) a peer's certificate must match, besides its CA; empty: any the CA signed. */
+    private final List<java.util.regex.Pattern> peerSubjects = new ArrayList<>();
 
     public ClusterTlsEngineProvider(ActorSystem system) {
         this(system.settings().config());
@@ -28,6 +33,34 @@ public final class ClusterTlsEngineProvider implements SSLEngineProvider {
 
     ClusterTlsEngineProvider(Config config) {
         this.material = load(config);
+        for (String glob : config.getStringList(PATH + ".peer-subjects")) {
+            StringBuilder b = new StringBuilder();
+            String[] parts = glob.split("\\*", -1);
+            for (int i = 0; i < parts.length; i++) {
+                b.append(i > 0 ? ".*" : "").append(java.util.regex.Pattern.quote(parts[i]));
+            }
+            peerSubjects.add(java.util.regex.Pattern.compile(b.toString()));
+        }
+    }
+
+    /** Refuses a peer whose certificate's subject matches none of {@code peer-subjects} (if any are set). */
+    private Option<Throwable> checkSubject(SSLSession session) {
+        if (peerSubjects.isEmpty()) {
+            return Option.empty();
+        }
+        String subject;
+        try {
+            subject = session.getPeerPrincipal().getName();
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            return Option.apply(e);
+        }
+        for (java.util.regex.Pattern p : peerSubjects) {
+            if (p.matcher(subject).matches()) {
+                return Option.empty();
+            }
+        }
+        return Option.apply(new javax.net.ssl.SSLException("peer certificate '" + subject + "' matches none of "
+                + PATH + ".peer-subjects"));
     }
 
     /**
@@ -69,11 +102,12 @@ public final class ClusterTlsEngineProvider implements SSLEngineProvider {
 
     @Override
     public Option<Throwable> verifyClientSession(String hostname, SSLSession session) {
-        return Option.empty(); // the handshake verified the peer's certificate against the cluster's CA
+        // the handshake verified the peer's certificate against the cluster's CA (and, connecting, its address)
+        return checkSubject(session);
     }
 
     @Override
     public Option<Throwable> verifyServerSession(String hostname, SSLSession session) {
-        return Option.empty(); // and, on this side, the address it names (endpoint identification)
+        return checkSubject(session);
     }
 }

@@ -163,6 +163,13 @@ public final class Membership {
         if (registrarId(member) != self || member.address().equals(cluster.selfMember().address())) {
             return;
         }
+        // this node's own earlier incarnation (restarted elsewhere, not yet removed) is unreachable or on its way
+        // out: not a twin
+        MemberStatus st = member.status();
+        boolean active = st == MemberStatus.up() || st == MemberStatus.joining() || st == MemberStatus.weaklyUp();
+        if (!active || cluster.state().getUnreachable().contains(member)) {
+            return;
+        }
         Address at = member.address();
         String where = at.getHost().orElse("?") + ":" + at.getPort().map(String::valueOf).orElse("?");
         if (member.isOlderThan(cluster.selfMember())) {

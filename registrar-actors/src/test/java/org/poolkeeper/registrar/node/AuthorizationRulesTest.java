@@ -34,6 +34,13 @@ class AuthorizationRulesTest {
     @Test
     void autoIsOffOnLoopbackAndOnElsewhereWhereNoRuleMeansNothingAllowed() {
         assertFalse(rules("127.0.0.1", "enabled = auto").enforced());
+        // a client that presents a token to a registrar that checks none is not refused for it
+        assertTrue(rules("127.0.0.1", "enabled = auto").grantWithToken(null, "any".getBytes(StandardCharsets.UTF_8))
+                .allows(Operation.REGISTER, pool("x")));
+        // bound to every interface, a registrar advertised as loopback still checks
+        Config wildcard = ConfigFactory.parseString("poolkeeper.registrar { host = \"127.0.0.1\", bind-host = "
+                + "\"0.0.0.0\" }").withFallback(ConfigFactory.defaultReference()).resolve();
+        assertTrue(Authorization.from(wildcard).enforced());
         assertTrue(rules("127.0.0.1", "enabled = auto").grant(null).allows(Operation.REGISTER, pool("x")));
         Authorization elsewhere = rules("10.0.0.1", "enabled = auto");
         assertTrue(elsewhere.enforced());
