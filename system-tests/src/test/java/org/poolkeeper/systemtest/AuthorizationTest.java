@@ -146,6 +146,47 @@ class AuthorizationTest {
     }
 
     @Test
+    void aConnectionGetsThreeTriesAtATokenThenNoneIsChecked() throws Exception {
+        TlsMaterial tls = TlsMaterial.load(null, null, null, dir.resolve("ca.pem"));
+        try (java.net.Socket plain = new java.net.Socket("127.0.0.1", registrar.asap().port());
+             java.net.Socket s = tls.clientSocket(plain, "127.0.0.1", registrar.asap().port())) {
+            s.setSoTimeout(5000);
+            java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+            java.io.DataOutputStream out = new java.io.DataOutputStream(s.getOutputStream());
+            List<String> answers = new ArrayList<>();
+            String[] tokens = {"guess-1", "guess-2", "guess-3", TOKEN};
+            for (int i = 0; i < tokens.length; i++) {
+                byte[] frame = org.poolkeeper.protocol.wire.AsapMessage.newBuilder().setAuthenticate(
+                        org.poolkeeper.protocol.wire.Authenticate.newBuilder().setRequestId(100 + i).setToken(
+                                com.google.protobuf.ByteString.copyFromUtf8(tokens[i]))).build().toByteArray();
+                out.writeInt(frame.length);
+                out.write(frame);
+                out.flush();
+                while (true) {
+                    byte[] payload = new byte[in.readInt()];
+                    in.readFully(payload);
+                    org.poolkeeper.protocol.wire.AsapMessage m = org.poolkeeper.protocol.wire.AsapMessage
+                            .parseFrom(payload);
+                    if (m.hasError() && m.getError().getRequestId() == 100 + i) {
+                        answers.add(m.getError().getDetail());
+                        break;
+                    }
+                    if (m.hasAuthenticateResponse()) {
+                        answers.add("accepted");
+                        break;
+                    }
+                }
+            }
+            assertEquals(4, answers.size(), answers::toString);
+            assertTrue(answers.get(3).contains("tokens were refused on this connection"),
+                    () -> "the right token after three wrong ones is not checked: " + answers);
+        }
+        try (PoolElementClient fresh = PoolElementClient.create(settings(false).withToken(TOKEN))) {
+            assertTrue(fresh.registerBlocking(pe("orders-retry", 9309)).peId() != 0, "a new connection may try again");
+        }
+    }
+
+    @Test
     void theCommandLineShowsWhatTheRulesAllow() throws Exception {
         String ca = dir.resolve("ca.pem").toString();
         Programs.Run denied = run("--tls-ca", ca, "dump");

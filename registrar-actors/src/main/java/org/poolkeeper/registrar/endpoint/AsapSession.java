@@ -327,6 +327,8 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         private final MessageDigest sha256 = sha256();
         /** What this connection may do; decided at its first request (the TLS handshake is over by then). */
         private Authorization.Grant grant;
+        /** Tokens refused on this connection; after {@link #MAX_REFUSED_TOKENS} no token is checked any more. */
+        private int refusedTokens;
         /**
          * Registrations answered with a timeout whose copies may still reach a writer (one being taken over): on
          * close they are dropped like those in flight. The latest {@link #MAX_TIMED_OUT} only.
@@ -564,6 +566,7 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
         }
 
         private static final String DENIED = "not allowed for this client by the registrar's authorization rules";
+        private static final int MAX_REFUSED_TOKENS = 3;
 
         private void onAuthenticate(Authenticate a) {
             if (a.getToken().isEmpty() || a.getToken().size() > 256) {
@@ -571,8 +574,15 @@ final class AsapSession extends GraphStage<FlowShape<Decoded<AsapMessage>, AsapM
                 send(error(a.getRequestId(), ErrorCause.ERROR_CAUSE_INVALID_VALUES, "a token has 1..256 bytes"));
                 return;
             }
+            if (refusedTokens >= MAX_REFUSED_TOKENS) {
+                // no guessing: a connection gets a few tries, then needs a new connection for each
+                send(error(a.getRequestId(), ErrorCause.ERROR_CAUSE_REJECTED_DUE_TO_SECURITY_CONSIDERATIONS,
+                        MAX_REFUSED_TOKENS + " tokens were refused on this connection: connect again"));
+                return;
+            }
             Authorization.Grant g = node.authorization().grantWithToken(tlsSubject.get(), a.getToken().toByteArray());
             if (g == null) {
+                refusedTokens++;
                 node.badInput().log(remote, "authenticate with a token no authorization rule names");
                 send(error(a.getRequestId(), ErrorCause.ERROR_CAUSE_REJECTED_DUE_TO_SECURITY_CONSIDERATIONS,
                         "no authorization rule names this token"));
