@@ -105,17 +105,10 @@ public record ClientSettings(List<RegistrarAddress> registrars, Duration request
             return null;
         }
         try {
-            String password = c.getString("key-store-password");
-            return TlsMaterial.load(path(c, "certificate"), path(c, "private-key"),
-                    password.isEmpty() ? null : password, path(c, "trusted-certificates"));
+            return TlsMaterial.load(c);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("tls: " + e.getMessage(), e);
         }
-    }
-
-    private static java.nio.file.Path path(Config c, String key) {
-        String value = c.getString(key);
-        return value.isBlank() ? null : java.nio.file.Path.of(value);
     }
 
     public ClientSettings withRequestTimeout(Duration value) {

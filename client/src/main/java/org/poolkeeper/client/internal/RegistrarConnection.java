@@ -156,10 +156,9 @@ public final class RegistrarConnection {
 
     /** Why a TLS connection ended before its handshake was done, as an exception with a one-line message. */
     private static Throwable tlsFailure(Throwable error, RegistrarAddress address) {
-        for (Throwable t = error; t != null; t = t.getCause()) {
-            if (t instanceof javax.net.ssl.SSLException) {
-                return new java.io.IOException("TLS handshake with " + address + " failed: " + t.getMessage(), t);
-            }
+        String failure = TlsMaterial.failure(error);
+        if (failure != null) {
+            return new java.io.IOException("TLS handshake with " + address + " failed: " + failure, error);
         }
         return new java.io.IOException("TLS handshake with " + address + " failed: the registrar closed the "
                 + "connection (it refused this client's certificate or requires one, or its port is not TLS)"

@@ -192,6 +192,32 @@ public final class TlsMaterial {
         }
     }
 
+    /**
+     * {@link #load} from a block of settings with the keys {@code certificate}, {@code private-key},
+     * {@code key-store-password} and {@code trusted-certificates} (an empty value: none), as the registrar's
+     * {@code tls} and {@code cluster-tls} and the client's {@code tls} have them.
+     */
+    public static TlsMaterial load(com.typesafe.config.Config settings) {
+        String password = settings.getString("key-store-password");
+        return load(path(settings, "certificate"), path(settings, "private-key"),
+                password.isEmpty() ? null : password, path(settings, "trusted-certificates"));
+    }
+
+    private static Path path(com.typesafe.config.Config settings, String key) {
+        String value = settings.getString(key);
+        return value.isBlank() ? null : Path.of(value);
+    }
+
+    /** The message of the TLS failure (an {@link javax.net.ssl.SSLException}) among {@code error}'s causes, or null. */
+    public static String failure(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException) {
+                return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+            }
+        }
+        return null;
+    }
+
     public SSLContext context() {
         return context;
     }

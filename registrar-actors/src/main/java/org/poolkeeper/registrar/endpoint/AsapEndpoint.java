@@ -184,8 +184,8 @@ public final class AsapEndpoint {
                                 // a failed handshake (or a broken record) fails the decrypted side
                                 .watchTermination((mat, done) -> {
                                     done.whenComplete((d, error) -> {
-                                        if (tlsFailure(error) != null) {
-                                            failed.accept(tlsFailure(error));
+                                        if (TlsMaterial.failure(error) != null) {
+                                            failed.accept(TlsMaterial.failure(error));
                                         } else if (!handshakeDone.get()) {
                                             failed.accept("handshake not completed: " + (refusedBecause.get() != null
                                                     ? "the client's " + refusedBecause.get()
@@ -219,16 +219,6 @@ public final class AsapEndpoint {
         } catch (javax.net.ssl.SSLPeerUnverifiedException none) {
             return null;
         }
-    }
-
-    /** The TLS failure that ended a connection, as one line, or null if it did not end by one. */
-    static String tlsFailure(Throwable error) {
-        for (Throwable t = error; t != null; t = t.getCause()) {
-            if (t instanceof javax.net.ssl.SSLException) {
-                return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-            }
-        }
-        return null;
     }
 
     /** The ServerAnnounce a new connection gets first: this registrar, then the other live ones. */

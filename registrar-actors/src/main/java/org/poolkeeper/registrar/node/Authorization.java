@@ -134,7 +134,8 @@ public final class Authorization {
         return new Rule(name, identity, token, pools, ops);
     }
 
-    private static Pattern glob(String pattern) {
+    /** A pattern where {@code *} matches any run of characters and everything else stands for itself. */
+    static Pattern glob(String pattern) {
         String[] parts = pattern.split("\\*", -1);
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < parts.length; i++) {

@@ -1,7 +1,6 @@
 package org.poolkeeper.registrar.node;
 
 import com.typesafe.config.Config;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import javax.net.ssl.SSLEngine;
@@ -34,12 +33,7 @@ public final class ClusterTlsEngineProvider implements SSLEngineProvider {
     ClusterTlsEngineProvider(Config config) {
         this.material = load(config);
         for (String glob : config.getStringList(PATH + ".peer-subjects")) {
-            StringBuilder b = new StringBuilder();
-            String[] parts = glob.split("\\*", -1);
-            for (int i = 0; i < parts.length; i++) {
-                b.append(i > 0 ? ".*" : "").append(java.util.regex.Pattern.quote(parts[i]));
-            }
-            peerSubjects.add(java.util.regex.Pattern.compile(b.toString()));
+            peerSubjects.add(Authorization.glob(glob));
         }
     }
 
@@ -70,17 +64,12 @@ public final class ClusterTlsEngineProvider implements SSLEngineProvider {
      */
     public static TlsMaterial load(Config config) {
         Config c = config.getConfig(PATH);
-        String certificate = c.getString("certificate");
-        String trusted = c.getString("trusted-certificates");
-        if (certificate.isBlank() || trusted.isBlank()) {
+        if (c.getString("certificate").isBlank() || c.getString("trusted-certificates").isBlank()) {
             throw new IllegalArgumentException(PATH + ".certificate and " + PATH + ".trusted-certificates (the "
                     + "cluster's CA) are needed when " + PATH + ".enabled = on");
         }
-        String key = c.getString("private-key");
-        String password = c.getString("key-store-password");
         try {
-            return TlsMaterial.load(Path.of(certificate), key.isBlank() ? null : Path.of(key),
-                    password.isEmpty() ? null : password, Path.of(trusted));
+            return TlsMaterial.load(c);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(PATH + ": " + e.getMessage(), e);
         }

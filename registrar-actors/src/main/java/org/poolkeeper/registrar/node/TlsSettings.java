@@ -1,7 +1,6 @@
 package org.poolkeeper.registrar.node;
 
 import com.typesafe.config.Config;
-import java.nio.file.Path;
 import org.poolkeeper.protocol.tls.TlsMaterial;
 
 /**
@@ -29,26 +28,17 @@ public record TlsSettings(TlsMaterial material, TlsMaterial.ClientAuth clientAut
             return new TlsSettings(null, TlsMaterial.ClientAuth.NONE);
         }
         TlsMaterial.ClientAuth auth = TlsMaterial.ClientAuth.parse(c.getString("client-auth"));
-        Path certificate = path(c, "certificate");
-        if (certificate == null) {
+        if (c.getString("certificate").isBlank()) {
             throw new IllegalArgumentException(PATH + ".certificate is needed when " + PATH + ".enabled = on");
         }
-        Path trusted = path(c, "trusted-certificates");
-        if (trusted == null && auth != TlsMaterial.ClientAuth.NONE) {
+        if (c.getString("trusted-certificates").isBlank() && auth != TlsMaterial.ClientAuth.NONE) {
             throw new IllegalArgumentException(PATH + ".trusted-certificates (the CAs of the clients' certificates)"
                     + " is needed when " + PATH + ".client-auth = " + c.getString("client-auth"));
         }
-        String password = c.getString("key-store-password");
         try {
-            return new TlsSettings(TlsMaterial.load(certificate, path(c, "private-key"),
-                    password.isEmpty() ? null : password, trusted), auth);
+            return new TlsSettings(TlsMaterial.load(c), auth);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(PATH + ": " + e.getMessage(), e);
         }
-    }
-
-    private static Path path(Config c, String key) {
-        String value = c.getString(key);
-        return value.isBlank() ? null : Path.of(value);
     }
 }
