@@ -57,6 +57,8 @@ class AuthorizationTest {
                 + dir.resolve("registrar-key.pem") + "\", trusted-certificates = \"" + dir.resolve("ca.pem")
                 + "\", client-auth = optional }\n"
                 + "  max-bad-pe-reports = 1\n"
+                // every refusal is logged here (5 a second by default): the test counts them
+                + "  bad-input-log-lines-per-second = 1000\n"
                 + "  authorization {\n"
                 + "    enabled = on\n"
                 + "    rules = [\n"

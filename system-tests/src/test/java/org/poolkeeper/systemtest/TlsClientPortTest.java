@@ -57,7 +57,9 @@ class TlsClientPortTest {
                 "poolkeeper.registrar.tls.certificate=" + dir.resolve("registrar.pem"),
                 "poolkeeper.registrar.tls.private-key=" + dir.resolve("registrar-key.pem"),
                 "poolkeeper.registrar.tls.trusted-certificates=" + dir.resolve("ca.pem"),
-                "poolkeeper.registrar.tls.client-auth=required");
+                "poolkeeper.registrar.tls.client-auth=required",
+                // every failed handshake is logged here (5 a second by default): the test counts them
+                "poolkeeper.registrar.bad-input-log-lines-per-second=1000");
     }
 
     @AfterAll
