@@ -22,14 +22,16 @@ import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.util.ShapeUtils;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 import org.poolkeeper.handlespace.PolicyType;
 
 /**
  * The paper's Figure 2: throughput against the number of PEs in the pool (log x axis), one line per policy and
- * operation — drawn as one panel per operation with a line per policy, so that 40 lines stay readable. Only the
- * single-pool sizes are on the x axis; the 1,000 × 100 case is in results.csv.
+ * operation — drawn as one panel per operation with a line per policy, so that 40 lines stay readable, and with
+ * RSPLIB 3.4.4's figures (diamonds, from the anchors) and the paper's Table 1 (triangles, at 3,000 PEs) as markers in
+ * the policy's colour. Only the single-pool sizes are on the x axis; the 1,000 × 100 case is in results.csv.
  */
 final class Figure2 {
     private static final int PANEL_W = 640;
@@ -42,27 +44,51 @@ final class Figure2 {
     private Figure2() {
     }
 
-    static void write(List<Cell> cells, Path file) throws IOException {
-        Map<Operation, XYSeriesCollection> panels = new LinkedHashMap<>();
+    static void write(List<Cell> cells, Anchors anchors, Path file) throws IOException {
+        List<JFreeChart> charts = new ArrayList<>();
         for (Operation op : Reports.ROWS) {
             Map<PolicyType, XYSeries> series = new LinkedHashMap<>();
             for (Cell c : cells) {
                 if (c.operation() == op && c.pools() == 1) {
-                    series.computeIfAbsent(c.policy(), p -> new XYSeries(p.shortName() + " " + op.csvName()))
-                            .add(c.pesPerPool(), c.stats().mean / 1e3);
+                    series.computeIfAbsent(c.policy(), p -> new XYSeries(p.shortName() + " ours"))
+                            .add(c.pesPerPool(), c.stats().center / 1e3);
                 }
             }
             XYSeriesCollection data = new XYSeriesCollection();
-            for (XYSeries s : series.values()) {
-                if (s.getItemCount() > 1) { // a policy measured at one size only is no line
-                    data.addSeries(s);
+            List<Color> colors = new ArrayList<>();
+            List<Integer> kinds = new ArrayList<>(); // 0 ours (line), 1 RSPLIB, 2 paper (markers)
+            int policyIndex = 0;
+            for (Map.Entry<PolicyType, XYSeries> e : series.entrySet()) {
+                if (e.getValue().getItemCount() < 2) { // a policy measured at one size only is no line
+                    continue;
+                }
+                Color color = COLORS[policyIndex++ % COLORS.length];
+                data.addSeries(e.getValue());
+                colors.add(color);
+                kinds.add(0);
+                XYSeries rsplib = new XYSeries(e.getKey().shortName() + " RSPLIB");
+                for (Shape shape : anchors.shapes()) {
+                    Anchors.Anchor a = anchors.get(e.getKey(), op, shape);
+                    if (shape.pools() == 1 && a != null) {
+                        rsplib.add(shape.pesPerPool(), a.median() / 1e3);
+                    }
+                }
+                if (rsplib.getItemCount() > 0) {
+                    data.addSeries(rsplib);
+                    colors.add(color);
+                    kinds.add(1);
+                }
+                double[] paper = Reports.PAPER.get(op);
+                int column = PaperTableCommand.PAPER_POLICIES.indexOf(e.getKey());
+                if (paper != null && column >= 0) {
+                    XYSeries p = new XYSeries(e.getKey().shortName() + " paper");
+                    p.add(Shape.PAPER.pesPerPool(), paper[column] / 1e3);
+                    data.addSeries(p);
+                    colors.add(color);
+                    kinds.add(2);
                 }
             }
-            panels.put(op, data);
-        }
-        List<JFreeChart> charts = new ArrayList<>();
-        for (Map.Entry<Operation, XYSeriesCollection> e : panels.entrySet()) {
-            charts.add(chart(e.getKey(), e.getValue()));
+            charts.add(chart(op, data, colors, kinds));
         }
         int rows = (charts.size() + COLUMNS - 1) / COLUMNS;
         BufferedImage image = new BufferedImage(PANEL_W * COLUMNS, PANEL_H * rows, BufferedImage.TYPE_INT_RGB);
@@ -80,9 +106,11 @@ final class Figure2 {
         }
     }
 
-    private static JFreeChart chart(Operation op, XYSeriesCollection data) {
+    private static JFreeChart chart(Operation op, XYSeriesCollection data, List<Color> colors, List<Integer> kinds) {
+        String unit = op == Operation.EXPORT || op == Operation.IMPORT || op == Operation.BULK_EXPIRE
+                ? "thousand PEs per second" : "thousand operations per second";
         JFreeChart chart = ChartFactory.createXYLineChart("Figure 2 — " + op.csvName(), "PEs in the pool",
-                "k ops/s", data, PlotOrientation.VERTICAL, true, false, false);
+                unit, data, PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
         LogAxis x = new LogAxis("PEs in the pool (log scale)");
         x.setBase(10);
@@ -90,7 +118,7 @@ final class Figure2 {
         x.setTickUnit(new NumberTickUnit(1)); // one tick per decade: 10, 100, 1,000 ...
         x.setNumberFormatOverride(new DecimalFormat("#,##0"));
         plot.setDomainAxis(x);
-        NumberAxis y = new NumberAxis("k ops/s");
+        NumberAxis y = new NumberAxis(unit);
         y.setAutoRangeIncludesZero(true);
         y.setNumberFormatOverride(new DecimalFormat("#,##0"));
         plot.setRangeAxis(y);
@@ -99,8 +127,13 @@ final class Figure2 {
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
         for (int i = 0; i < data.getSeriesCount(); i++) {
-            renderer.setSeriesPaint(i, COLORS[i % COLORS.length]);
+            renderer.setSeriesPaint(i, colors.get(i));
             renderer.setSeriesStroke(i, new BasicStroke(2f));
+            if (kinds.get(i) != 0) {
+                renderer.setSeriesLinesVisible(i, false);
+                renderer.setSeriesShape(i, kinds.get(i) == 1 ? ShapeUtils.createDiamond(6f)
+                        : ShapeUtils.createUpTriangle(6f));
+            }
         }
         plot.setRenderer(renderer);
         return chart;

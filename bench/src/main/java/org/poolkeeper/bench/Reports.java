@@ -8,31 +8,10 @@ import org.poolkeeper.handlespace.PolicyType;
 
 /** Writes results.csv and table1.md from the measured cells. */
 final class Reports {
-    static final String CSV_HEADER = "policy,operation,pools,pes,ops_per_s,ci_low,ci_high";
+    static final String CSV_HEADER = "policy,operation,pools,pes,ops_per_s,fork_min,fork_max,forks,rsplib_ops_per_s";
 
     /** The paper's Table 1 (its unit is "ops/s/PE"; we compare the numbers as ops/s). Order: RR, LU, RAND, WRAND. */
     static final Map<Operation, double[]> PAPER = new EnumMap<>(Operation.class);
-    /** RSPLIB 3.4.4 on this kind of machine, one pool of 3,000 PEs, ops/s. Order: RR, LU, RAND, WRAND. */
-    static final Map<Operation, double[]> RSPLIB = new EnumMap<>(Operation.class);
-
-    static {
-        PAPER.put(Operation.REGISTRATION, new double[] {11_237, 10_854, 10_992, 10_639});
-        PAPER.put(Operation.REREGISTRATION, new double[] {6_425, 6_103, 6_219, 5_984});
-        PAPER.put(Operation.RESOLUTION1, new double[] {27_901, 28_777, 29_462, 27_568});
-        PAPER.put(Operation.RESOLUTION3, new double[] {27_901, 28_777, 29_462, 27_568});
-        PAPER.put(Operation.TIMER, new double[] {37_210, 36_808, 35_941, 34_177});
-        PAPER.put(Operation.EXPORT, new double[] {1_137, 1_089, 1_103, 1_025});
-        PAPER.put(Operation.DEREGISTRATION, new double[] {9_832, 9_423, 9_701, 9_144});
-
-        RSPLIB.put(Operation.REGISTRATION, k(1394, 1188, 1360, 1333));
-        RSPLIB.put(Operation.REREGISTRATION, k(2783, 1611, 2728, 1733));
-        RSPLIB.put(Operation.RESOLUTION1, k(8397, 12627, 3118, 3235));
-        RSPLIB.put(Operation.RESOLUTION3, k(8400, 12158, 1027, 1053));
-        RSPLIB.put(Operation.TIMER, k(6265, 6093, 6348, 6152));
-        RSPLIB.put(Operation.EXPIRE1, k(2463, 2168, 2450, 2320));
-        RSPLIB.put(Operation.DEREGISTRATION, k(1787, 1645, 1849, 1854));
-    }
-
     private static double[] k(double... thousands) {
         double[] v = thousands.clone();
         for (int i = 0; i < v.length; i++) {
@@ -49,18 +28,30 @@ final class Reports {
     private final PaperTableCommand.Settings settings;
     private final RunInfo info;
     private final List<Cell> cells;
+    private final Anchors anchors;
 
-    Reports(PaperTableCommand.Settings settings, RunInfo info, List<Cell> cells) {
+    Reports(PaperTableCommand.Settings settings, RunInfo info, List<Cell> cells, Anchors anchors) {
         this.settings = settings;
         this.info = info;
         this.cells = cells;
+        this.anchors = anchors;
     }
 
+    /**
+     * One row per cell: the median across forks, their min and max, each fork's figure (separated by ';'), and
+     * RSPLIB's median where the anchors have the cell (empty otherwise).
+     */
     String csv() {
         StringBuilder b = new StringBuilder(CSV_HEADER).append('\n');
         for (Cell c : cells) {
-            b.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%.1f,%.1f,%.1f%n", c.policy().shortName(),
-                    c.operation().csvName(), c.pools(), c.pesPerPool(), c.stats().mean, c.stats().low, c.stats().high));
+            StringBuilder forks = new StringBuilder();
+            for (double r : c.rates()) {
+                forks.append(forks.length() == 0 ? "" : ";").append(String.format(Locale.ROOT, "%.1f", r));
+            }
+            Anchors.Anchor a = anchors.get(c.policy(), c.operation(), new Shape(c.pools(), c.pesPerPool()));
+            b.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%.1f,%.1f,%.1f,%s,%s%n", c.policy().shortName(),
+                    c.operation().csvName(), c.pools(), c.pesPerPool(), c.stats().center, c.stats().low,
+                    c.stats().high, forks, a == null ? "" : String.format(Locale.ROOT, "%.0f", a.median())));
         }
         return b.toString();
     }
@@ -87,30 +78,51 @@ final class Reports {
 
     String table1() {
         StringBuilder b = new StringBuilder();
-        b.append("# Table 1 — handlespace operation throughput, one pool of 3,000 PEs\n\n");
+        b.append("# Table 1 — handlespace operation throughput, beside the paper and RSPLIB 3.4.4\n\n");
         b.append(info.header());
-        b.append("- Workload: registrar 0x10000001, pool \"BenchPool\", PE ids a bijective mix of a counter, one "
-                + "seeded PRNG (42), LU loads uniform 32-bit, WRAND weights 1–1000, one IPv4 address per PE, life "
-                + "90,000 ms, synthetic clock +1 µs per operation.\n");
-        b.append("- Cells: mean throughput in **k ops/s** over the repetitions, with the bootstrap 95 % CI "
-                + "(10,000 resamples) in brackets. export/import/bulk_expire count PEs per second.\n"
-                + "- Every size (10 … 100,000 PEs, and 1,000 pools × 100 PEs, where each operation picks a random pool "
-                + "and expiry works on that pool's own earliest deadline) is in results.csv; figure2.png plots them.\n\n");
+        b.append("- Workload: registrar 0x10000001, pool \"BenchPool\" (or \"Pool-0000\" … for several pools), PE ids "
+                + "a bijective mix of a counter, one seeded PRNG (42), one IPv4 address per PE, life 90,000 ms, "
+                + "synthetic clock +1 µs per operation. Policy information is drawn afresh for every registration "
+                + "and re-registration, as RSPLIB's harness draws it: LU loads uniform over 32 bits (so PEs tie "
+                + "for the lowest load about as rarely as there), WRAND weights uniform 1–1000.\n");
+        b.append(String.format(Locale.ROOT, "- Cells: **k ops/s**, the median of %d fork%s (separate JVMs run one "
+                + "after the other), with the forks' min–max in brackets; a fork's figure is the mean of its %d "
+                + "windows of %s after a warm-up. export/import/bulk_expire count PEs per second. Ratios use the "
+                + "medians.%n", settings.forks, settings.forks == 1 ? "" : "s", settings.reps,
+                Durations.format(settings.windowNs)));
+        b.append("- Every size (10 … 100,000 PEs, and 1,000 pools × 100 PEs, where each operation picks a random pool "
+                + "and expiry works on that pool's own earliest deadline) is in results.csv; figure2.png plots them "
+                + "with RSPLIB's and the paper's figures as markers.\n");
+        b.append("- RSPLIB: ").append(String.join(" ", anchors.provenance())).append(" Its column is the median of "
+                + "the two passes.\n\n");
 
-        b.append("## Ours beside the paper (its Table 1, \"ops/s/PE\", older hardware)\n\n");
-        appendComparison(b, PAPER, "paper", false);
+        b.append("## Ours beside the paper (its Table 1, \"ops/s/PE\", older hardware), one pool of 3,000 PEs\n\n");
+        appendPaper(b);
         b.append("\nThe paper gives one \"Handle Resolution\" row (shown beside both resolution1 and resolution3) and "
                 + "one \"Synchronization\" row (beside export).\n\n");
 
-        b.append("## Ours beside RSPLIB 3.4.4 on this kind of machine (the real bar; goal ≥ ×2 in every cell)\n\n");
-        appendComparison(b, RSPLIB, "RSPLIB", true);
-        b.append('\n');
-        int[] goal = goalCount();
-        b.append(String.format("Cells at ≥ ×2 RSPLIB: %d of %d.%n%n", goal[0], goal[1]));
+        int met = 0;
+        int all = 0;
+        List<String> below = new java.util.ArrayList<>();
+        for (Shape shape : anchors.shapes()) {
+            if (!settings.shapes.contains(shape)) {
+                continue;
+            }
+            b.append("## Ours beside RSPLIB 3.4.4, ").append(shape.pools() == 1
+                    ? String.format(Locale.ROOT, "one pool of %,d PEs", shape.pesPerPool())
+                    : String.format(Locale.ROOT, "%,d pools of %,d PEs", shape.pools(), shape.pesPerPool()))
+                    .append(" (same machine, same operations; goal ≥ ×2 in every cell)\n\n");
+            int[] count = appendRsplib(b, shape, below);
+            met += count[0];
+            all += count[1];
+            b.append('\n');
+        }
+        b.append(String.format("Cells at ≥ ×2 RSPLIB: %d of %d.%s%n%n", met, all,
+                below.isEmpty() ? "" : " Below: " + String.join(", ", below) + "."));
 
         List<PolicyType> extras = settings.extraPolicies;
         if (!extras.isEmpty()) {
-            b.append("## Other policies, 3,000 PEs (k ops/s, mean [95 % CI])\n\n| operation |");
+            b.append("## Other policies, 3,000 PEs (k ops/s, median [min–max across forks])\n\n| operation |");
             for (PolicyType p : extras) {
                 b.append(' ').append(p.shortName()).append(" |");
             }
@@ -137,48 +149,68 @@ final class Reports {
     }
 
     private static String cellText(Cell c) {
-        return kops(c.stats().mean) + " [" + kops(c.stats().low) + "–" + kops(c.stats().high) + "]";
+        if (c.rates().length == 1) {
+            return kops(c.stats().center);
+        }
+        return kops(c.stats().center) + " [" + kops(c.stats().low) + "–" + kops(c.stats().high) + "]";
     }
 
-    private void appendComparison(StringBuilder b, Map<Operation, double[]> reference, String name, boolean goal) {
+    private void appendPaper(StringBuilder b) {
         List<PolicyType> four = PaperTableCommand.PAPER_POLICIES;
         b.append("| operation |");
         for (PolicyType p : four) {
             String n = p.shortName();
-            b.append(String.format(" %s ours | %s %s | %s ratio |", n, n, name, n));
+            b.append(String.format(" %s ours | %s paper | %s ratio |", n, n, n));
         }
         b.append("\n| --- |");
         b.append(" ---: | ---: | ---: |".repeat(four.size()));
         b.append('\n');
         for (Operation op : ROWS) {
-            double[] ref = reference.get(op);
+            double[] ref = PAPER.get(op);
             b.append("| ").append(op.csvName()).append(" |");
             for (int i = 0; i < four.size(); i++) {
                 Cell c = find(four.get(i), op, Shape.PAPER);
-                String ours = c == null ? "—" : cellText(c);
-                String theirs = ref == null ? "—" : kops(ref[i]);
-                String r = c == null || ref == null ? "—" : ratio(c.stats().mean, ref[i])
-                        + (goal ? (c.stats().mean >= 2 * ref[i] ? " ✓" : " ✗") : "");
-                b.append(' ').append(ours).append(" | ").append(theirs).append(" | ").append(r).append(" |");
+                b.append(' ').append(c == null ? "—" : cellText(c)).append(" | ")
+                        .append(ref == null ? "—" : kops(ref[i])).append(" | ")
+                        .append(c == null || ref == null ? "—" : ratio(c.stats().center, ref[i])).append(" |");
             }
             b.append('\n');
         }
     }
 
-    private int[] goalCount() {
+    /** One table at one anchored shape; returns {cells at ≥ ×2, cells compared} and adds the ones below. */
+    private int[] appendRsplib(StringBuilder b, Shape shape, List<String> below) {
+        List<PolicyType> four = PaperTableCommand.PAPER_POLICIES;
+        b.append("| operation |");
+        for (PolicyType p : four) {
+            String n = p.shortName();
+            b.append(String.format(" %s ours | %s RSPLIB | %s ratio |", n, n, n));
+        }
+        b.append("\n| --- |");
+        b.append(" ---: | ---: | ---: |".repeat(four.size()));
+        b.append('\n');
         int met = 0;
         int all = 0;
-        List<PolicyType> four = PaperTableCommand.PAPER_POLICIES;
-        for (Map.Entry<Operation, double[]> e : RSPLIB.entrySet()) {
-            for (int i = 0; i < four.size(); i++) {
-                Cell c = find(four.get(i), e.getKey(), Shape.PAPER);
-                if (c != null) {
+        for (Operation op : ROWS) {
+            b.append("| ").append(op.csvName()).append(" |");
+            for (PolicyType p : four) {
+                Cell c = find(p, op, shape);
+                Anchors.Anchor a = anchors.get(p, op, shape);
+                String r = "—";
+                if (c != null && a != null) {
                     all++;
-                    if (c.stats().mean >= 2 * e.getValue()[i]) {
-                        met++;
+                    boolean ok = c.stats().center >= 2 * a.median();
+                    met += ok ? 1 : 0;
+                    if (!ok) {
+                        below.add(p.shortName() + " " + op.csvName() + " at " + shape + " ("
+                                + ratio(c.stats().center, a.median()) + ")");
                     }
+                    r = ratio(c.stats().center, a.median()) + (ok ? " ✓" : " ✗");
                 }
+                b.append(' ').append(c == null ? "—" : cellText(c)).append(" | ")
+                        .append(a == null ? "—" : kops(a.median())).append(" | ").append(r).append(" |");
             }
+            b.append('\n');
         }
         return new int[] {met, all};
     }

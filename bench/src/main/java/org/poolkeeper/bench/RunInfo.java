@@ -23,9 +23,9 @@ final class RunInfo {
         String machine = String.format("%d cores, Java %s (%s), max heap %,d MiB, GC %s, %s %s", rt.availableProcessors(),
                 System.getProperty("java.version"), System.getProperty("java.vm.name"), rt.maxMemory() >> 20,
                 gcNames(), System.getProperty("os.name"), System.getProperty("os.arch"));
-        String settings = String.format("%s window %s, %d repetitions, warm-up %s per cell%s",
-                s.quick ? "QUICK (smoke) run:" : "full run:", Durations.format(s.windowNs), s.reps,
-                Durations.format(s.warmupNs), "");
+        String settings = String.format("%s %d fork%s (separate JVMs, one after the other), each: warm-up %s, then "
+                + "%d windows of %s per cell", s.quick ? "QUICK (smoke) run:" : "full run:", s.forks,
+                s.forks == 1 ? "" : "s", Durations.format(s.warmupNs), s.reps, Durations.format(s.windowNs));
         return new RunInfo(machine, settings);
     }
 

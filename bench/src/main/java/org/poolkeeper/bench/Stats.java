@@ -3,18 +3,22 @@ package org.poolkeeper.bench;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
-/** Mean and percentile-bootstrap confidence interval of a few repetitions. */
+/**
+ * A figure with its spread: the median of the forks' figures with their min-max ({@link #acrossForks}), or the mean
+ * of a few repetitions with its percentile-bootstrap confidence interval ({@link #bootstrap}).
+ */
 final class Stats {
     static final int RESAMPLES = 10_000;
     /** The bootstrap has its own seeded source so that the workload's stream stays untouched. */
     static final long BOOTSTRAP_SEED = 42;
 
-    final double mean;
+    /** The median (across forks) or the mean (bootstrap). */
+    final double center;
     final double low;
     final double high;
 
-    private Stats(double mean, double low, double high) {
-        this.mean = mean;
+    private Stats(double center, double low, double high) {
+        this.center = center;
         this.low = low;
         this.high = high;
     }
@@ -48,6 +52,13 @@ final class Stats {
         double high = means[(int) Math.ceil(0.975 * (RESAMPLES - 1))];
         // the sample mean sits inside its percentile interval; guard against rounding at the edges
         return new Stats(mean, Math.min(low, mean), Math.max(high, mean));
+    }
+
+    /** The median of the forks' figures, with their minimum and maximum. */
+    static Stats acrossForks(double[] forks) {
+        double[] c = forks.clone();
+        Arrays.sort(c);
+        return new Stats(median(c), c[0], c[c.length - 1]);
     }
 
     static double median(double[] xs) {

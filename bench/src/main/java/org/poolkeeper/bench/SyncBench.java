@@ -128,7 +128,7 @@ final class SyncBench {
                 throw new IllegalStateException("replica differs from the writer after a delta sync");
             }
             String note = String.format(Locale.ROOT, "time %+.0f %%, bytes %+.0f %% vs full sync",
-                    100 * (deltaTime.mean / full.mean - 1), 100 * (bytes[0] / (double) fullBytes - 1));
+                    100 * (deltaTime.center / full.center - 1), 100 * (bytes[0] / (double) fullBytes - 1));
             add(rows, err, new Row(n, String.format(Locale.ROOT, "delta sync, %.0f %% of PEs changed (%,d "
                     + "re-registrations at the writer, HandleUpdates encoded, decoded, applied)", fraction * 100,
                     changes), deltaTime, bytes[0], note));
@@ -138,7 +138,7 @@ final class SyncBench {
     private static void add(List<Row> rows, PrintStream err, Row row) {
         rows.add(row);
         err.printf(Locale.ROOT, "sync: %,9d PEs  %-70s %10.3f ms [%.3f, %.3f]%s%n", row.pes(), row.what(),
-                row.millis().mean, row.millis().low, row.millis().high,
+                row.millis().center, row.millis().low, row.millis().high,
                 row.bytes() > 0 ? String.format(Locale.ROOT, "  %,d bytes", row.bytes()) : "");
     }
 
@@ -227,7 +227,7 @@ final class SyncBench {
         b.append("| PEs | what | ms | 95 % CI | bytes | note |\n| ---: | --- | ---: | --- | ---: | --- |\n");
         for (Row r : result.rows()) {
             b.append(String.format(Locale.ROOT, "| %,d | %s | %.3f | %.3f–%.3f | %s | %s |%n", r.pes(), r.what(),
-                    r.millis().mean, r.millis().low, r.millis().high,
+                    r.millis().center, r.millis().low, r.millis().high,
                     r.bytes() > 0 ? String.format(Locale.ROOT, "%,d", r.bytes()) : "—", r.note()));
         }
         b.append("\nThe export is the registrars' own (TableExport: the pool walked with the core's export cursor, "

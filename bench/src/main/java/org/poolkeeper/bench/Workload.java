@@ -14,7 +14,8 @@ import org.poolkeeper.handlespace.TransportKind;
 /**
  * The benchmark workload, identical to the one RSPLIB was measured with: registrar id 0x10000001, pool
  * "BenchPool" (or "Pool-0000" … "Pool-0999"), PE ids a bijective mix of a counter 1, 2, 3 …, one IPv4 address and
- * port per PE, life 90,000 ms, a synthetic clock advanced by 1 µs per operation, and all randomness from one
+ * port per PE, life 90,000 ms, policy information drawn afresh per registration, a synthetic clock advanced by
+ * 1 µs per operation, and all randomness from one
  * {@link SplittableRandom} seeded with 42 (the core's own random source is seeded from it too).
  *
  * <p>It keeps, per pool, the ids of the live PEs (and their address blocks) in arrays so that a uniformly random
@@ -27,8 +28,6 @@ final class Workload {
     static final long LIFE_US = LIFE_MS * 1000L;
     static final long SEED = 42;
     static final String SINGLE_POOL = "BenchPool";
-    /** Pre-drawn policy infos; a registration picks one at random (avoids one allocation per operation). */
-    private static final int INFO_RING = 1 << 16;
 
     final PolicyType policy;
     final int poolCount;
@@ -41,7 +40,6 @@ final class Workload {
     final int[][] live;
     final AddressBlock[][] liveAddresses;
     final int[] liveCount;
-    private final PolicyInfo[] infos = new PolicyInfo[INFO_RING];
     Handlespace hs;
     int counter;
     long now;
@@ -62,9 +60,6 @@ final class Workload {
         this.live = new int[poolCount][pesPerPool + slack + 2];
         this.liveAddresses = new AddressBlock[poolCount][pesPerPool + slack + 2];
         this.liveCount = new int[poolCount];
-        for (int i = 0; i < INFO_RING; i++) {
-            infos[i] = randomInfo(policy, random);
-        }
         this.hs = new Handlespace(config, coreSeed);
     }
 
@@ -124,8 +119,12 @@ final class Workload {
         }
     }
 
+    /**
+     * Fresh policy information for a registration or re-registration, drawn as RSPLIB's harness draws it: every
+     * load and weight anew (a ring of 65,536 pre-drawn values made several of 100,000 PEs tie for the lowest load).
+     */
     PolicyInfo nextInfo() {
-        return infos[random.nextInt() & (INFO_RING - 1)];
+        return randomInfo(policy, random);
     }
 
     int pickPool() {

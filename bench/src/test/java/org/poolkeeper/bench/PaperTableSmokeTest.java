@@ -19,7 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Runs {@code bench paper-table --quick} once and checks that every file it promises is there and well formed. */
+/**
+ * Runs {@code bench paper-table --quick} once, in two forks (separate JVMs), and checks that every file it promises
+ * is there and well formed.
+ */
 class PaperTableSmokeTest {
     private static final Pattern NUMBER = Pattern.compile("\\d[\\d,]*\\.\\d+");
 
@@ -29,27 +32,35 @@ class PaperTableSmokeTest {
     @BeforeAll
     @Timeout(120)
     static void runQuickPaperTable() {
-        assertEquals(0, BenchMain.run("paper-table", "--quick", "--out", out.toString()),
+        assertEquals(0, BenchMain.run("paper-table", "--quick", "--forks", "2", "--out", out.toString()),
                 "paper-table --quick exit code");
     }
 
     @Test
     void resultsCsvHasOneWellFormedRowPerCell() throws IOException {
         List<String> lines = Files.readAllLines(out.resolve("results.csv"), StandardCharsets.UTF_8);
-        assertEquals("policy,operation,pools,pes,ops_per_s,ci_low,ci_high", lines.get(0));
+        assertEquals("policy,operation,pools,pes,ops_per_s,fork_min,fork_max,forks,rsplib_ops_per_s", lines.get(0));
         Set<String> operations = Set.of("registration", "deregistration", "reregistration", "resolution1",
                 "resolution3", "timer", "expire1", "bulk_expire", "export", "import");
         Set<String> cells = new HashSet<>();
         for (String line : lines.subList(1, lines.size())) {
-            String[] f = line.split(",");
-            assertEquals(7, f.length, line);
+            String[] f = line.split(",", -1);
+            assertEquals(9, f.length, line);
             assertTrue(Set.of("RR", "LU", "RAND", "WRAND").contains(f[0]), line);
             assertTrue(operations.contains(f[1]), line);
             assertTrue(Integer.parseInt(f[2]) >= 1 && Integer.parseInt(f[3]) >= 10, line);
-            double mean = Double.parseDouble(f[4]);
+            double median = Double.parseDouble(f[4]);
             double low = Double.parseDouble(f[5]);
             double high = Double.parseDouble(f[6]);
-            assertTrue(mean > 0 && low > 0 && low <= mean && mean <= high, line);
+            assertTrue(median > 0 && low > 0 && low <= median && median <= high, line);
+            // the two forks' own figures, whose median (their mean) and min-max the row gives
+            double[] forks = Arrays.stream(f[7].split(";")).mapToDouble(Double::parseDouble).sorted().toArray();
+            assertEquals(2, forks.length, line);
+            assertEquals(low, forks[0], 0.1, line);
+            assertEquals(high, forks[1], 0.1, line);
+            assertEquals((forks[0] + forks[1]) / 2, median, 0.1, line);
+            // RSPLIB's figure exactly where the anchors measured it: 3,000 PEs, not 100
+            assertEquals(f[3].equals("3000"), !f[8].isEmpty(), line);
             assertTrue(cells.add(f[0] + "/" + f[1] + "/" + f[2] + "/" + f[3]), "duplicate cell " + line);
         }
         // quick mode: sizes 100 and 3,000, the paper's four policies, every operation
@@ -67,6 +78,9 @@ class PaperTableSmokeTest {
             assertTrue(table.contains(row), row);
         }
         assertTrue(table.contains("Cells at ≥ ×2 RSPLIB:"));
+        assertTrue(table.contains("the median of 2 forks"), table);
+        // the anchors' RR registration at 3,000 PEs: the median of 820 and 868 k/s
+        assertTrue(Pattern.compile("(?m)^\\| registration \\| [^|]+ \\| 844 \\|").matcher(table).find(), table);
     }
 
     @Test
