@@ -87,6 +87,11 @@ public final class PeSim implements Callable<Integer> {
                     + " leave. --life must exceed S plus the longest --rereg-interval (default: ${DEFAULT-VALUE}).")
     double holdSeconds;
 
+    @Option(names = "--load-until-stdin-closes",
+            description = "End the load (and begin the hold) when standard input closes, or at --duration if that "
+                    + "comes first: for a driver that decides when the load is over (deploy/testbed.sh).")
+    boolean loadUntilStdinCloses;
+
     @Option(names = "--request-timeout", defaultValue = "2000", paramLabel = "MS",
             description = "How long a registration, re-registration or deregistration waits for the registrar's"
                     + " answer before it counts as a failure and the client fails over (default: ${DEFAULT-VALUE}).")
@@ -176,6 +181,9 @@ public final class PeSim implements Callable<Integer> {
             }
             system = ActorSystem.create(PeSimulator.create(options, clients, stats, finished), "pe-sim",
                     SimulatorCommand.quietConfig());
+            if (loadUntilStdinCloses) {
+                endLoadWhenStdinCloses(system);
+            }
             finished.get(options.duration().toMillis() + options.hold().toMillis() + 30_000, TimeUnit.MILLISECONDS);
             long failovers = clients.stream().mapToLong(PoolElementClient::failovers).sum();
             for (PoolElementClient client : clients) {
@@ -196,6 +204,22 @@ public final class PeSim implements Callable<Integer> {
                 base.terminate();
             }
         }
+    }
+
+    /** A daemon thread that reads standard input to its end, then ends the load. */
+    private static void endLoadWhenStdinCloses(ActorSystem<PeSimulator.Command> system) {
+        Thread reader = new Thread(() -> {
+            try {
+                while (System.in.read() != -1) {
+                    // only the end of input counts
+                }
+            } catch (java.io.IOException closed) {
+                // a broken pipe ends the load too
+            }
+            system.tell(PeSimulator.Stop.INSTANCE);
+        }, "pe-sim-stdin");
+        reader.setDaemon(true);
+        reader.start();
     }
 
     static void printSummary(SimStats stats, long failovers, double loadSeconds, double durationSeconds) {

@@ -208,7 +208,11 @@ final class PeSimulator extends AbstractBehavior<PeSimulator.Command> {
     }
 
     private Behavior<Command> onStop() {
+        if (loadOver) {
+            return this; // --duration's timer and the end of standard input both end the load; the first counts
+        }
         loadOver = true;
+        timers.cancel(Stop.INSTANCE);
         stats.loadEndNanos = System.nanoTime();
         timers.cancel(Churn.INSTANCE);
         timers.cancel(Burst.INSTANCE);

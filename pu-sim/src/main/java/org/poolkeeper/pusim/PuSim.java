@@ -81,6 +81,11 @@ public final class PuSim implements Callable<Integer> {
     @Option(names = "--duration", defaultValue = "30", paramLabel = "S", description = "Run time in seconds (default: ${DEFAULT-VALUE}).")
     double durationSeconds;
 
+    @Option(names = "--warmup", defaultValue = "0", paramLabel = "S",
+            description = "Resolve at the same rate for S seconds first, counted nowhere: the JIT compiles the client's"
+                    + " paths before --duration's measured run (default: ${DEFAULT-VALUE}).")
+    double warmupSeconds;
+
     @Option(names = "--seed", defaultValue = "1", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -114,11 +119,12 @@ public final class PuSim implements Callable<Integer> {
         SimulatorCommand.require(maxItems >= 0 && maxItems <= 128, "--max-items must be 0-128");
         SimulatorCommand.require(reportUnreachable >= 0 && reportUnreachable <= 1, "--report-unreachable must be between 0 and 1");
         SimulatorCommand.require(durationSeconds > 0, "--duration must be positive");
+        SimulatorCommand.require(warmupSeconds >= 0, "--warmup must not be negative");
         SimulatorCommand.require(cacheMs >= 0, "--cache-ms must not be negative");
         SimulatorCommand.require(requestTimeoutMs >= 1, "--request-timeout must be at least 1 ms");
         return new PuSimOptions(addresses, handles, target, inFlight, pus, maxItems, reportUnreachable,
                 Duration.ofMillis((long) (durationSeconds * 1000)), seed, Duration.ofMillis(cacheMs),
-                Duration.ofMillis(requestTimeoutMs));
+                Duration.ofMillis(requestTimeoutMs), Duration.ofMillis((long) (warmupSeconds * 1000)));
     }
 
     @Override
@@ -142,6 +148,7 @@ public final class PuSim implements Callable<Integer> {
         CompletableFuture<Void> finished = new CompletableFuture<>();
         ActorSystem<PuSimulator.Command> system = null;
         long start = System.nanoTime();
+        long startMillis = System.currentTimeMillis();
         try {
             List<RegistrarAddress> registrars = options.registrars();
             for (int i = 0; i < options.pus(); i++) {
@@ -152,11 +159,27 @@ public final class PuSim implements Callable<Integer> {
                         security.apply(ClientSettings.of(order).withCacheStaleTimeout(options.cacheStale())
                                 .withRequestTimeout(options.requestTimeout()))));
             }
-            system = ActorSystem.create(PuSimulator.create(options, clients, stats, finished), "pu-sim", config);
+            if (!options.warmup().isZero()) {
+                // the same pool users and connections, their answers counted in a throw-away PuStats
+                CompletableFuture<Void> warm = new CompletableFuture<>();
+                ActorSystem<PuSimulator.Command> warmup = ActorSystem.create(PuSimulator.create(
+                        options.withDuration(options.warmup()), clients, new PuStats(), warm, false),
+                        "pu-sim-warmup", config);
+                try {
+                    warm.get(options.warmup().toMillis() + 30_000, TimeUnit.MILLISECONDS);
+                } finally {
+                    warmup.terminate();
+                }
+                start = System.nanoTime();
+                startMillis = System.currentTimeMillis();
+            }
+            system = ActorSystem.create(PuSimulator.create(options, clients, stats, finished, true), "pu-sim",
+                    config);
             finished.get(options.duration().toMillis() + 30_000, TimeUnit.MILLISECONDS);
             double seconds = (System.nanoTime() - start) / 1e9;
             long failovers = clients.stream().mapToLong(PoolUserClient::failovers).sum();
-            printSummary(stats, failovers, Math.min(seconds, options.duration().toMillis() / 1000.0), seconds);
+            printSummary(stats, failovers, Math.min(seconds, options.duration().toMillis() / 1000.0), seconds,
+                    startMillis);
             return stats.resolutions.sum() == 0 ? 1 : 0;
         } finally {
             for (PoolUserClient client : clients) {
@@ -169,7 +192,9 @@ public final class PuSim implements Callable<Integer> {
         }
     }
 
-    private static void printSummary(PuStats stats, long failovers, double activeSeconds, double durationSeconds) {
+    /** The JSON summary; {@code measured_from_ms} is when the measured run (after any warm-up) began, epoch ms. */
+    private static void printSummary(PuStats stats, long failovers, double activeSeconds, double durationSeconds,
+                                     long startMillis) {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode json = mapper.createObjectNode();
         json.put("resolutions", stats.resolutions.sum());
@@ -182,6 +207,7 @@ public final class PuSim implements Callable<Integer> {
         json.put("failovers", failovers);
         stats.fairness.writeTo(json.putObject("fairness"));
         json.put("duration_s", Math.round(durationSeconds * 1000) / 1000.0);
+        json.put("measured_from_ms", startMillis);
         System.out.println(json.toString());
         System.out.flush();
     }

@@ -33,10 +33,16 @@ final class PuSimulator extends AbstractBehavior<PuSimulator.Command> {
     private long lastNanos = startNanos;
     private long lastResolutions;
 
+    /**
+     * The pool users of one run; with {@code progress} a line on stderr every 5 s (its {@code at=} the wall clock in
+     * epoch milliseconds, for a driver that puts several runs on one time axis).
+     */
     static Behavior<Command> create(PuSimOptions options, List<PoolUserClient> clients, PuStats stats,
-                                    CompletableFuture<Void> finished) {
+                                    CompletableFuture<Void> finished, boolean progress) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
-            timers.startTimerWithFixedDelay(Progress.INSTANCE, PROGRESS_EVERY);
+            if (progress) {
+                timers.startTimerWithFixedDelay(Progress.INSTANCE, PROGRESS_EVERY);
+            }
             timers.startSingleTimer(Stop.INSTANCE, options.duration());
             return new PuSimulator(context, options, clients, stats, finished);
         }));
@@ -76,9 +82,10 @@ final class PuSimulator extends AbstractBehavior<PuSimulator.Command> {
         lastResolutions = resolutions;
         lastNanos = now;
         var interval = stats.latency.sampleInterval();
-        System.err.printf("pu-sim %6.1fs  resolutions=%d (%.0f/s)  errors=%d  p50=%dus  p99=%dus%n",
+        System.err.printf("pu-sim %6.1fs  resolutions=%d (%.0f/s)  errors=%d  p50=%dus  p99=%dus  at=%d%n",
                 (now - startNanos) / 1e9, resolutions, rate, stats.errors.sum(),
-                LatencyStats.percentile(interval, 50), LatencyStats.percentile(interval, 99));
+                LatencyStats.percentile(interval, 50), LatencyStats.percentile(interval, 99),
+                System.currentTimeMillis());
         return this;
     }
 
