@@ -21,10 +21,10 @@ class TestbedTest {
     void shortTestbedReportsEverythingAndLeavesNoOrphans() throws Exception {
         Path out = Files.createTempDirectory("poolkeeper-testbed");
         try (Programs.Child run = new Programs.Child(List.of(Programs.root().resolve("deploy/testbed.sh").toString(),
-                "--duration", "15", "--hold", "6", "--capacity", "1", "--pools", "2", "--pes-per-pool", "10",
-                "--rate", "1000", "--out",
+                "--duration", "16", "--hold", "6", "--capacity", "1", "--capacity-warmup", "0", "--pools", "2",
+                "--pes-per-pool", "10", "--rate", "400", "--out",
                 out.toString()), "-Xmx256m -XX:+UseSerialGC")) {
-            int exit = run.waitFor(120);
+            int exit = run.waitFor(180);
             for (int i = 0; i < 100 && !String.join("\n", run.stdout).contains("testbed: report, CSV"); i++) {
                 Thread.sleep(20); // the pump may lag the exit by a moment
             }
@@ -39,10 +39,17 @@ class TestbedTest {
             assertTrue(report.contains("| 8,301 |") && report.contains("| 25,033 |"), report);
             assertTrue(Pattern.compile("(?m)^\\| primary \\(registrar-1\\) \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ MB")
                     .matcher(report).find(), () -> "CPU/memory missing:\n" + report);
-            assertTrue(Pattern.compile("(?m)^\\| RR \\| max \\| [0-9,]+ \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ \\| 0 \\|")
-                    .matcher(report).find(), () -> "RR latency missing:\n" + report);
-            assertTrue(Pattern.compile("(?m)^\\| LU \\| max \\| [0-9,]+ \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ \\| 0 \\|")
-                    .matcher(report).find(), () -> "LU latency missing:\n" + report);
+            for (String p : List.of("RR", "LU")) {
+                // the paced phases reached their rates; the max phase has a figure
+                for (String rate : List.of("200", "400")) {
+                    assertTrue(Pattern.compile("(?m)^\\| " + p + " \\| " + rate + " \\| [0-9,]+ \\| yes \\| [0-9.]+ \\| "
+                            + "[0-9.]+ \\| [0-9.]+ \\| 0 \\|").matcher(report).find(), () -> p + " " + rate + "/s:\n" + report);
+                }
+                assertTrue(Pattern.compile("(?m)^\\| " + p + " \\| max \\| [1-9][0-9,]* \\| — \\| [0-9.]+ \\| [0-9.]+ \\| "
+                        + "[0-9.]+ \\| 0 \\|").matcher(report).find(), () -> p + " max phase missing:\n" + report);
+            }
+            assertTrue(report.contains("| capacity: resolutions (loadgen), closed loop before the load |"), report);
+            assertTrue(report.contains("Resolution capacity against 4x the paper's real system: RR "), report);
             assertTrue(report.contains("- messages/s") && report.contains("- updates/s"), report);
             java.util.regex.Matcher bytes = Pattern.compile("(?m)^- bytes/s \\(protobuf payload[^:]*: ([0-9]+)$")
                     .matcher(report);
@@ -90,5 +97,18 @@ class TestbedTest {
                 .filter(p -> p.isAlive() && p.info().commandLine().orElse("").contains(marker))
                 .map(p -> p.pid() + " " + p.info().commandLine().orElse("")).toList();
         assertTrue(left.isEmpty(), () -> "children left running: " + left);
+    }
+
+    @Test
+    void argumentsThatCannotGiveAMeaningfulRunAreRefusedWithOneLine() throws Exception {
+        for (List<String> args : List.of(List.of("--duration", "10"), List.of("--pe-sims", "0"),
+                List.of("--pu-sims", "0"), List.of("--duration", "20", "--pu-sims", "5"))) {
+            List<String> all = new java.util.ArrayList<>(List.of("testbed"));
+            all.addAll(args);
+            Programs.Run refused = Programs.run("bench", all);
+            assertEquals(2, refused.status(), refused::toString);
+            assertEquals(1, refused.stderr().size(), refused::toString);
+            assertTrue(refused.stderr().get(0).startsWith("testbed: --"), refused::toString);
+        }
     }
 }

@@ -1,6 +1,7 @@
 package org.poolkeeper.tools.testbed;
 
 import java.awt.BasicStroke;
+import java.awt.Color;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,9 +16,13 @@ import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.plot.IntervalMarker;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.ui.Layer;
+import org.jfree.chart.ui.RectangleAnchor;
+import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
@@ -40,7 +45,7 @@ public final class Report {
     private final String[] measureCsv;
 
     private static final Pattern PU_LINE =
-            Pattern.compile("^pu-sim\\s+([0-9.]+)s\\s.*resolutions=\\d+.*p50=(\\d+)us\\s+p99=(\\d+)us");
+            Pattern.compile("^pu-sim\\s+([0-9.]+)s\\s.*resolutions=\\d+.*p50=(\\d+)us\\s+p99=(\\d+)us(?:\\s+at=(\\d+))?");
 
     private final TestbedCommand bed;
     private final Monitor monitor;
@@ -51,9 +56,11 @@ public final class Report {
     private final int pesTotal;
     private final double loadSeconds;
     private final List<String> policies = new ArrayList<>();
-    final Map<String, double[]> ours = new LinkedHashMap<>(); // policy -> {reg/s, rereg/s, res/s (max phase)}
+    final Map<String, double[]> ours = new LinkedHashMap<>(); // policy -> {reg/s, rereg/s, res/s}
     /** policy -> {registrations/s, re-registrations/s} the pe-sims offered during the load. */
     private final Map<String, double[]> offered = new LinkedHashMap<>();
+    /** policy -> resolutions/s of the pu-sims' max phase (0 if it did not run). */
+    private final Map<String, Double> maxPhase = new LinkedHashMap<>();
     private final boolean capacityMeasured;
 
     Report(TestbedCommand bed, Monitor monitor, List<TestbedCommand.PuPhase> phases,
@@ -88,24 +95,26 @@ public final class Report {
                 }
             }
             double res = 0;
-            if (!phases.isEmpty()) {
-                res = resolutionRate(phases.get(phases.size() - 1), p);
+            for (TestbedCommand.PuPhase ph : phases) {
+                if (ph.max()) {
+                    res = resolutionRate(ph, p);
+                }
             }
+            maxPhase.put(p, res);
             offered.put(p, new double[] {reg, rereg});
             double[] capacity = bed.capacities.get(p);
-            ours.put(p, capacity != null ? new double[] {capacity[0], capacity[1], res}
-                    : new double[] {reg, rereg, res});
+            ours.put(p, capacity != null ? capacity.clone() : new double[] {reg, rereg, res});
         }
         capacityMeasured = !bed.capacities.isEmpty();
         measureText = capacityMeasured
                 ? new String[] {"capacity: new PEs (loadgen churn), closed loop before the load",
                     "capacity: re-registrations (loadgen), closed loop before the load",
-                    "capacity: pu-sims' max phase, shared cores"}
+                    "capacity: resolutions (loadgen), closed loop before the load"}
                 : new String[] {"offered load, sustained (not capacity)", "offered load, sustained (not capacity)",
-                    "capacity: pu-sims' max phase, shared cores"};
+                    "pu-sims' max phase (simulators sharing the cores; not capacity)"};
         measureCsv = capacityMeasured
-                ? new String[] {"capacity_churn", "capacity_reregistration", "max_phase_capacity"}
-                : new String[] {"offered_sustained", "offered_sustained", "max_phase_capacity"};
+                ? new String[] {"capacity_churn", "capacity_reregistration", "capacity_resolution"}
+                : new String[] {"offered_sustained", "offered_sustained", "max_phase"};
     }
 
     private static double resolutionRate(TestbedCommand.PuPhase phase, String policy) {
@@ -137,16 +146,16 @@ public final class Report {
         b.append("Paper: ops/s/PE, its testbed: what its real system achieved. Poolkeeper: ops/s through the primary ")
                 .append("(last column: what the figure is). ");
         if (capacityMeasured) {
-            b.append(String.format(Locale.ROOT, "Registration and re-registration: the primary's capacity, measured "
-                    + "before the load for %d s per figure by deploy/bin/loadgen (4 connections x 32 requests in "
-                    + "flight; registration = a brand-new PE registered and deregistered again, re-registration = 5 "
-                    + "PEs per pool registered over and over), the backup replicating. ", bed.capacity));
+            b.append(String.format(Locale.ROOT, "Every Poolkeeper figure is the primary's capacity, measured on the "
+                    + "idle cluster before the load, after a warm-up, for %d s per figure by deploy/bin/loadgen "
+                    + "(closed loop, 4 connections x 32 requests in flight; registration = a brand-new PE registered "
+                    + "and deregistered again, re-registration = 5 PEs per pool registered over and over, handle "
+                    + "resolution = 10 pools of %d PEs resolved), the backup replicating.%n%n", bed.capacity,
+                    bed.pesPerPool));
         } else {
-            b.append("Registration and re-registration: the load the pe-sims offered and the primary sustained (not "
-                    + "its capacity; --capacity 0 skipped that measurement). ");
+            b.append("Registration and re-registration: the load the pe-sims offered and the primary sustained; handle "
+                    + "resolution: the pu-sims' max phase (not capacities: --capacity 0 skipped that measurement).\n\n");
         }
-        b.append("Handle resolution: the pu-sims' 'max' phase through the primary, i.e. the resolution capacity on ")
-                .append("this machine with every simulator sharing its cores.\n\n");
         StringBuilder head = new StringBuilder("| Operation |");
         StringBuilder sep = new StringBuilder("|---|");
         for (String p : policies) {
@@ -169,6 +178,28 @@ public final class Report {
             b.append(" ").append(measureText[row]).append(" |\n");
             row++;
         }
+        if (capacityMeasured) {
+            b.append("\nResolution capacity against 4x the paper's real system:");
+            for (String p : policies) {
+                int col = p.equals("RR") ? 1 : p.equals("LU") ? 3 : -1;
+                if (col > 0) {
+                    double goal = 4 * PAPER.get("Handle Resolution")[col];
+                    b.append(String.format(Locale.ROOT, " %s %s/s %s %s/s;", p, fmt(ours.get(p)[2]),
+                            ours.get(p)[2] >= goal ? ">=" : "BELOW", fmt(goal)));
+                }
+            }
+            b.setLength(b.length() - 1);
+            b.append(".\n");
+        }
+        b.append("\nThe pu-sims' own max phase (each pu-sim alone, 2 pool users x 16 requests in flight, while the ")
+                .append("pe-sims' load runs and every simulator JVM shares the two cores: a figure of the simulators as ")
+                .append("much as of the registrar):");
+        for (String p : policies) {
+            double m = maxPhase.getOrDefault(p, 0.0);
+            b.append(String.format(Locale.ROOT, " %s %s;", p, m > 0 ? fmt(m) + " resolutions/s" : "did not run"));
+        }
+        b.setLength(b.length() - 1);
+        b.append(".\n");
         b.append("\nDuring the load the pe-sims offered, and the primary answered:");
         for (String p : policies) {
             b.append(String.format(Locale.ROOT, " %s %s registrations/s and %s re-registrations/s;", p,
@@ -220,18 +251,23 @@ public final class Report {
                 monitor.lastScrapeFailure == null ? "" : " (last: " + monitor.lastScrapeFailure + ")"));
 
         b.append("\n## Resolution latency (pu-sim, through the primary)\n\n");
-        b.append("| Policy | Phase rate | Resolutions/s | p50 ms | p99 ms | p999 ms | Errors |\n");
-        b.append("|---|---:|---:|---:|---:|---:|---:|\n");
+        b.append(String.format(Locale.ROOT, "Each pu-sim resolved for %d s unmeasured first (its JVM's warm-up). A "
+                + "paced phase reaches its rate when a pu-sim resolved at least 95 %% of it.%n%n",
+                TestbedCommand.PU_WARMUP_S));
+        b.append("| Policy | Phase rate | Resolutions/s | Reached | p50 ms | p99 ms | p999 ms | Errors |\n");
+        b.append("|---|---:|---:|---|---:|---:|---:|---:|\n");
         for (TestbedCommand.PuPhase ph : phases) {
             for (TestbedCommand.Child c : ph.group()) {
                 String j = c.lastJsonLine();
-                b.append(String.format(Locale.ROOT, "| %s | %s | %s | %.2f | %.2f | %.2f | %s |%n", c.policy,
-                        ph.rate(), fmt(TestbedCommand.num(j, "resolutions") / TestbedCommand.num(j, "duration_s")),
+                double got = TestbedCommand.num(j, "resolutions") / TestbedCommand.num(j, "duration_s");
+                b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.2f | %.2f | %.2f | %s |%n", c.policy,
+                        ph.rate(), fmt(got), ph.max() ? "—" : TestbedCommand.reached(ph, c) ? "yes" : "NO",
                         TestbedCommand.num(j, "latency_us.p50") / 1000, TestbedCommand.num(j, "latency_us.p99") / 1000,
                         TestbedCommand.num(j, "latency_us.p999") / 1000, fmt(TestbedCommand.num(j, "errors"))));
             }
         }
-        b.append("\nLatency over time: latency.png / latency.csv (per-5 s p50 and p99 from pu-sim progress; a phase shorter than 5 s gives one point from its summary).\n");
+        b.append("\nLatency over time: latency.png / latency.csv (per-5 s p50 and p99 from pu-sim progress, the phases ")
+                .append("shaded; a phase shorter than 5 s gives one point from its summary).\n");
 
         b.append("\n## Replication between the registrars\n\n");
         double span = Math.max(1e-9, monitor.lastCounterT - monitor.firstCounterT);
@@ -353,42 +389,65 @@ public final class Report {
                 continue;
             }
             boolean any = false;
+            // a gap before each pu-sim's points: no line is drawn across the time no pu-sim of the policy ran
+            series.computeIfAbsent(c.policy + " p50", k -> new XYSeries(k, true)).add(c.startedAt, Double.NaN);
+            series.computeIfAbsent(c.policy + " p99", k -> new XYSeries(k, true)).add(c.startedAt, Double.NaN);
             for (String line : TestbedCommand.readLines(c.errFile)) {
                 Matcher m = PU_LINE.matcher(line);
                 if (m.find()) {
                     any = true;
-                    double at = c.startedAt + Double.parseDouble(m.group(1));
+                    double at = m.group(4) != null ? bed.testbedSeconds(Long.parseLong(m.group(4)))
+                            : c.startedAt + Double.parseDouble(m.group(1));
                     long p50 = Long.parseLong(m.group(2));
                     long p99 = Long.parseLong(m.group(3));
                     lat.append(String.format(Locale.ROOT, "%.1f,%s,%s,%d,%d%n", at, c.name, c.policy, p50, p99));
-                    series.computeIfAbsent(c.policy + " p50", k -> new XYSeries(k, true)).add(at, p50 / 1000.0);
-                    series.computeIfAbsent(c.policy + " p99", k -> new XYSeries(k, true)).add(at, p99 / 1000.0);
+                    series.get(c.policy + " p50").add(at, p50 / 1000.0);
+                    series.get(c.policy + " p99").add(at, p99 / 1000.0);
                 }
             }
             String j = c.lastJsonLine();
             if (!any && j != null && TestbedCommand.num(j, "duration_s") > 0) {
                 // a phase shorter than the 5 s progress interval: one point from its summary
-                double at = c.startedAt + TestbedCommand.num(j, "duration_s");
+                double from = TestbedCommand.num(j, "measured_from_ms");
+                double at = (from > 0 ? bed.testbedSeconds((long) from) : c.startedAt)
+                        + TestbedCommand.num(j, "duration_s");
                 long p50 = (long) TestbedCommand.num(j, "latency_us.p50");
                 long p99 = (long) TestbedCommand.num(j, "latency_us.p99");
                 lat.append(String.format(Locale.ROOT, "%.1f,%s,%s,%d,%d%n", at, c.name, c.policy, p50, p99));
-                series.computeIfAbsent(c.policy + " p50", k -> new XYSeries(k, true)).add(at, p50 / 1000.0);
-                series.computeIfAbsent(c.policy + " p99", k -> new XYSeries(k, true)).add(at, p99 / 1000.0);
+                series.get(c.policy + " p50").add(at, p50 / 1000.0);
+                series.get(c.policy + " p99").add(at, p99 / 1000.0);
             }
         }
         Files.writeString(out.resolve("latency.csv"), lat);
         XYSeriesCollection latData = new XYSeriesCollection();
         series.values().forEach(latData::addSeries);
-        png(out.resolve("latency.png"), "Resolution latency over time (pu-sim, per 5 s)", "elapsed s", "ms",
-                latData);
+        JFreeChart latency = chart("Resolution latency through the primary (pu-sims, p50 and p99 per 5 s)",
+                "time since the testbed started (s)", "resolution latency (ms)", latData);
+        XYPlot plot = latency.getXYPlot();
+        for (TestbedCommand.PuPhase ph : phases) {
+            IntervalMarker marker = new IntervalMarker(ph.began(), ph.ended());
+            marker.setPaint(ph.max() ? new Color(255, 220, 180) : new Color(200, 225, 255));
+            marker.setAlpha(0.5f);
+            marker.setLabel(ph.max() ? "max" : ph.rate() + "/s");
+            marker.setLabelAnchor(RectangleAnchor.TOP);
+            marker.setLabelTextAnchor(TextAnchor.TOP_CENTER);
+            plot.addDomainMarker(marker, Layer.BACKGROUND);
+        }
+        write(latency, out.resolve("latency.png"));
         XYSeriesCollection cpuData = new XYSeriesCollection();
         cpuData.addSeries(cpuP);
         cpuData.addSeries(cpuB);
-        png(out.resolve("cpu.png"), "Registrar CPU % (1 s samples)", "elapsed s", "% of one core", cpuData);
+        png(out.resolve("cpu.png"), "Registrar CPU (1 s samples; gaps: a failed scrape)",
+                "time since the testbed started (s)", "CPU (% of one core)", cpuData);
     }
 
     public static void png(Path file, String title, String x, String y, XYSeriesCollection data)
             throws IOException {
+        write(chart(title, x, y, data), file);
+    }
+
+    /** A line chart with points; a NaN value is a gap in its line. */
+    static JFreeChart chart(String title, String x, String y, XYSeriesCollection data) {
         JFreeChart chart = ChartFactory.createXYLineChart(title, x, y, data, PlotOrientation.VERTICAL, true, false,
                 false);
         XYPlot plot = chart.getXYPlot();
@@ -397,6 +456,10 @@ public final class Report {
             renderer.setSeriesStroke(i, new BasicStroke(2f));
         }
         plot.setRenderer(renderer);
+        return chart;
+    }
+
+    static void write(JFreeChart chart, Path file) throws IOException {
         BufferedImage image = chart.createBufferedImage(900, 500);
         if (!ImageIO.write(image, "png", file.toFile())) {
             throw new IOException("no PNG writer");

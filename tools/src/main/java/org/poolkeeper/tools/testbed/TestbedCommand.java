@@ -49,15 +49,17 @@ public final class TestbedCommand implements Callable<Integer> {
     }
 
 
-    @Option(names = "--duration", description = "Load duration in seconds (default ${DEFAULT-VALUE}).",
-            defaultValue = "60")
+    @Option(names = "--duration", description = "Measured seconds of the resolution phases: a quarter each for the "
+            + "rate/2 and rate phases (all pu-sims together), the rest for the max phase (split over the pu-sims, "
+            + "one after the other). The pe-sims' load runs from their start to the end of the last phase "
+            + "(default ${DEFAULT-VALUE}; at least 16).", defaultValue = "60")
     int duration;
 
     @Option(names = "--pools", description = "Pools per pe-sim process (default ${DEFAULT-VALUE}).",
-            defaultValue = "5")
+            defaultValue = "15")
     int pools;
 
-    @Option(names = "--pes-per-pool", description = "PEs per pool (default ${DEFAULT-VALUE}; 6 pe-sims x 5 pools x "
+    @Option(names = "--pes-per-pool", description = "PEs per pool (default ${DEFAULT-VALUE}; 2 pe-sims x 15 pools x "
             + "100 = 3,000 PEs, the paper's size).", defaultValue = "100")
     int pesPerPool;
 
@@ -69,8 +71,15 @@ public final class TestbedCommand implements Callable<Integer> {
             + "rate/2, rate, then max (default ${DEFAULT-VALUE}).", defaultValue = "2000")
     int rate;
 
-    @Option(names = "--pe-sims", description = "pe-sim processes (default ${DEFAULT-VALUE}).", defaultValue = "6")
+    @Option(names = "--pe-sims", description = "pe-sim processes (default ${DEFAULT-VALUE}: 2 x 15 pools x 100 PEs "
+            + "= 3,000 PEs in 30 pools, the paper's size; more JVMs offer the same load at more CPU cost).",
+            defaultValue = "2")
     int peSims;
+
+    @Option(names = "--pe-sim-nice", description = "The pe-sims' scheduling niceness (default ${DEFAULT-VALUE}; 0: "
+            + "none). They share two cores with the registrars and pu-sims, which on the paper's testbed had machines "
+            + "of their own: the measured path runs first.", defaultValue = "10")
+    int peSimNice;
 
     @Option(names = "--pu-sims", description = "pu-sim processes (default ${DEFAULT-VALUE}).", defaultValue = "2")
     int puSims;
@@ -81,11 +90,18 @@ public final class TestbedCommand implements Callable<Integer> {
     int hold;
 
     @Option(names = "--capacity", description = "Seconds each registrar-capacity measurement runs before the load "
-            + "(after 1 s of warm-up): per policy, new registrations (deploy/bin/loadgen --mode churn: register a "
-            + "brand-new PE, deregister it) and re-registrations (--mode register over 5 PEs per pool), closed loop "
-            + "with 4 x 32 requests in flight through the primary. 0 skips them; Table 2 then shows the pe-sims' "
-            + "offered load (default ${DEFAULT-VALUE}).", defaultValue = "3")
+            + "(after one unmeasured pass over every figure, and 2 s of loadgen's own warm-up each): per policy, new "
+            + "registrations (deploy/bin/loadgen --mode churn: register a brand-new PE, deregister it), "
+            + "re-registrations (--mode register over 5 PEs per pool) and handle resolutions (--mode resolve over "
+            + "10 pools of --pes-per-pool PEs), closed loop with 4 x 32 requests in flight through the primary. "
+            + "0 skips them; Table 2 then shows the pe-sims' offered load and the pu-sims' max phase "
+            + "(default ${DEFAULT-VALUE}).", defaultValue = "5")
     int capacity;
+
+    @Option(names = "--capacity-warmup", description = "Seconds of each figure of the unmeasured pass before the "
+            + "capacity figures (default ${DEFAULT-VALUE}; 0 skips the pass: the first figures then run on a cold "
+            + "registrar).", defaultValue = "2")
+    int capacityWarmup;
 
     @Option(names = "--out", description = "Output directory (default: target/testbed/<timestamp>).")
     Path out;
@@ -95,9 +111,14 @@ public final class TestbedCommand implements Callable<Integer> {
 
     private static final String SMALL_JVM = "-Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
     /** Registrars and pu-sims: the same small heap, but the optimizing JIT compiler (they carry the peak load). */
-    private static final String LONG_JVM = "-Xmx128m -XX:+UseSerialGC";
-    /** Seconds a pu-sim JVM needs on a busy 2-core machine before its load starts. */
-    private static final int PU_SIM_STARTUP_S = 3;
+    private static final String LONG_JVM = "-Xmx384m -Xmn256m -XX:+UseSerialGC -XX:+AlwaysPreTouch";
+    /** Seconds every pu-sim resolves unmeasured before its phase (pu-sim --warmup). */
+    static final int PU_WARMUP_S = 3;
+    /** Seconds between the last pe-sim's PEs registered and the first phase. */
+    private static final int SETTLE_S = 3;
+    /** The shortest paced phase and the shortest max phase per pu-sim that give a figure worth printing. */
+    private static final int MIN_PACED_S = 4;
+    private static final int MIN_MAX_S = 3;
 
     private static final Pattern LISTENING = Pattern.compile("listening asap=(\\S+) cluster=(\\S+)(?: http=(\\S+))?");
     /** pe-sim's stderr line once its hold has settled. */
@@ -154,6 +175,12 @@ public final class TestbedCommand implements Callable<Integer> {
     }
 
     private long t0;
+    private long t0Millis;
+
+    /** Testbed seconds (since its start) of a wall-clock time in epoch milliseconds. */
+    double testbedSeconds(long epochMillis) {
+        return (epochMillis - t0Millis) / 1000.0;
+    }
 
     private double elapsed() {
         return (System.nanoTime() - t0) / 1e9;
@@ -163,24 +190,77 @@ public final class TestbedCommand implements Callable<Integer> {
         return elapsed();
     }
 
-    @Override
-    public Integer call() throws Exception {
+    /**
+     * How --duration is spent: two paced phases of {@code paced} s (all pu-sims together), then the max phase,
+     * {@code maxEach} s per pu-sim, one after the other. Each pu-sim also warms up for {@link #PU_WARMUP_S} first.
+     */
+    record Plan(int paced, int maxEach, int puSims) {
+        static Plan of(int duration, int puSims) {
+            int paced = duration / 4;
+            return new Plan(paced, puSims < 1 ? 0 : (duration - 2 * paced) / puSims, puSims);
+        }
+
+        /** Seconds from the first phase to the end of the last, the pu-sims' warm-ups included. */
+        double total() {
+            return 2 * (paced + PU_WARMUP_S) + puSims * (maxEach + PU_WARMUP_S);
+        }
+    }
+
+    Plan plan;
+
+    /** One line saying why the arguments cannot give a meaningful run, or null. */
+    String refusal() {
+        if (peSims < 1 || puSims < 1) {
+            return "--pe-sims and --pu-sims must be at least 1 (got " + peSims + " and " + puSims + ")";
+        }
+        if (pools < 1 || pesPerPool < 1) {
+            return "--pools and --pes-per-pool must be at least 1 (got " + pools + " and " + pesPerPool + ")";
+        }
+        if (rate < 2) {
+            return "--rate must be at least 2 resolutions/s (its first phase runs at half of it), got " + rate;
+        }
+        if (policies.isEmpty()) {
+            return "--policies names no policy";
+        }
+        Plan p = Plan.of(duration, puSims);
+        if (p.paced() < MIN_PACED_S || p.maxEach() < MIN_MAX_S) {
+            int least = MIN_PACED_S * 4;
+            while (Plan.of(least, puSims).maxEach() < MIN_MAX_S) {
+                least++;
+            }
+            return "--duration " + duration + " is too short for the phases: a quarter each for the two paced "
+                    + "phases (at least " + MIN_PACED_S + " s) and the rest for the max phase (at least " + MIN_MAX_S
+                    + " s per pu-sim); with " + puSims + " pu-sims use at least " + least;
+        }
         if (hold < 3) {
             // the registrars write their status files every second: settling plus two rewrites need a few seconds
-            System.err.println("testbed: --hold must be at least 3 seconds, got " + hold + " (see --help)");
-            return 2;
+            return "--hold must be at least 3 seconds, got " + hold;
         }
         if (capacity < 0) {
-            System.err.println("testbed: --capacity must be 0 (skip) or more seconds, got " + capacity
-                    + " (see --help)");
-            return 2;
+            return "--capacity must be 0 (skip) or more seconds, got " + capacity;
         }
-        for (String p : policies) {
-            if (Policy.fromShortName(p) == null) {
-                System.err.println("testbed: unknown policy '" + p + "' in --policies (see --help)");
-                return 2;
+        if (capacityWarmup < 0) {
+            return "--capacity-warmup must be 0 (skip) or more seconds, got " + capacityWarmup;
+        }
+        if (peSimNice < 0 || peSimNice > 19) {
+            return "--pe-sim-nice must be 0-19, got " + peSimNice;
+        }
+        for (String name : policies) {
+            if (Policy.fromShortName(name) == null) {
+                return "unknown policy '" + name + "' in --policies";
             }
         }
+        return null;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        String refused = refusal();
+        if (refused != null) {
+            System.err.println("testbed: " + refused + " (see --help)");
+            return 2;
+        }
+        plan = Plan.of(duration, puSims);
         System.setProperty("java.awt.headless", "true");
         root = root.toAbsolutePath().normalize();
         if (out == null) {
@@ -192,6 +272,7 @@ public final class TestbedCommand implements Callable<Integer> {
         Thread hook = new Thread(this::stopAll, "testbed-stop-children");
         Runtime.getRuntime().addShutdownHook(hook);
         t0 = System.nanoTime();
+        t0Millis = System.currentTimeMillis();
         try {
             return run();
         } finally {
@@ -221,14 +302,23 @@ public final class TestbedCommand implements Callable<Integer> {
             measureCapacity(primaryAddr[0], problems);
         }
 
-        // pe-sims: process i serves policy i % n with its own pool prefix
+        // pe-sims: process i serves policy i % n with its own pool prefix. They start one at a time, each once the
+        // PEs of the one before are registered (six JVMs starting together on two cores starved each other and the
+        // registrar: registrations timed out), and their load lasts until the testbed closes their standard input
+        // after the last phase (--duration is only a bound), so no phase can outlast the PEs it resolves.
         Map<String, List<String>> poolsByPolicy = new LinkedHashMap<>();
         for (String p : policies) {
             poolsByPolicy.put(p.toUpperCase(Locale.ROOT), new ArrayList<>());
         }
         int pesTotal = peSims * pools * pesPerPool;
         int burst = Math.max(1, pools * pesPerPool / 10);
+        Monitor monitor = new Monitor(this, primary, backup);
+        Thread monitorThread = new Thread(monitor, "testbed-monitor");
+        monitorThread.setDaemon(true);
+        monitorThread.start();
+        awaitElements(primary, 0, 15, "the capacity measurement's PEs to leave", problems);
         double loadStart = elapsed();
+        int bound = (int) Math.ceil(plan.total()) + 60 * peSims + 120;
         List<Child> peChildren = new ArrayList<>();
         for (int i = 0; i < peSims; i++) {
             String policy = policies.get(i % policies.size()).toUpperCase(Locale.ROOT);
@@ -237,64 +327,61 @@ public final class TestbedCommand implements Callable<Integer> {
                 poolsByPolicy.get(policy).add(prefix + p);
             }
             // --life stays pe-sim's default 30 s: it must exceed the hold plus the longest re-registration interval
-            peChildren.add(start("pe-sim-" + (i + 1), "pe", policy, List.of(launcher("pe-sim"), "--registrars",
+            List<String> nice = peSimNice == 0 ? List.of() : List.of("nice", "-n", "" + peSimNice);
+            peChildren.add(start("pe-sim-" + (i + 1), "pe", policy, concat(nice, launcher("pe-sim"), "--registrars",
                     registrars, "--pools", "" + pools, "--pes-per-pool", "" + pesPerPool, "--policy", policy,
                     "--pool-prefix", prefix, "--rereg-interval", "500..3000", "--burst", burst + "@5",
-                    "--duration", "" + duration, "--hold", "" + hold, "--request-timeout", SIM_REQUEST_TIMEOUT_MS,
-                    "--seed", "" + (i + 1))));
+                    "--duration", "" + bound, "--load-until-stdin-closes", "--hold", "" + hold,
+                    "--request-timeout", SIM_REQUEST_TIMEOUT_MS, "--seed", "" + (i + 1)), LONG_JVM));
+            // a burst takes PEs out for a moment: 98 % of the PEs so far count as registered
+            awaitElements(primary, (long) Math.floor(0.98 * (i + 1) * pools * pesPerPool), 60,
+                    "pe-sim-" + (i + 1) + "'s PEs", problems);
         }
-        Monitor monitor = new Monitor(this, primary, backup);
-        Thread monitorThread = new Thread(monitor, "testbed-monitor");
-        monitorThread.setDaemon(true);
-        monitorThread.start();
+        double rampSeconds = elapsed() - loadStart;
+        stdout.printf(Locale.ROOT, "testbed: %d PEs registered by %d pe-sims in %.1f s; settling %d s%n", pesTotal,
+                peSims, rampSeconds, SETTLE_S);
+        sleep(SETTLE_S * 1000L);
 
-        // pu-sims in phases: rate/2, rate, max (fluctuating resolution rates)
-        sleep(3000);
+        // pu-sims in phases: rate/2 and rate (all pu-sims together), then max (each pu-sim alone, as the paper's
+        // per-policy figures are); every pu-sim resolves PU_WARMUP_S unmeasured first (its JVM and JIT)
         String[] phases = {"" + Math.max(1, rate / 2), "" + rate, "max"};
-        double loadEnd = loadStart + duration + 1; // pe-sims need ~2 s to start, so they outlive this
-        // the two paced phases get a quarter of the load each; the max phase, which runs the pu-sims one after
-        // the other, the rest (each pu-sim needs a few seconds to warm up before its rate means anything)
-        int phaseLen = Math.max(2, (int) ((duration - 3 - 3 * 1.5) / 4.0));
-        // the max phase always runs: about half the load time (each pu-sim alone, after its JVM started) is kept
-        // aside for it, and the paced phases get what is left before it
-        int maxEach = Math.max(2, (int) Math.floor((duration / 2.0 - puSims * PU_SIM_STARTUP_S) / puSims));
-        double maxBudget = puSims * (maxEach + PU_SIM_STARTUP_S);
         List<PuPhase> puPhases = new ArrayList<>();
         for (int ph = 0; ph < phases.length; ph++) {
-            boolean last = ph == phases.length - 1;
-            double left = loadEnd - elapsed() - 1.5 - (last ? 0 : maxBudget);
-            int d = (int) Math.min(phaseLen, Math.floor(left - PU_SIM_STARTUP_S));
-            if (last) {
-                d = Math.max(maxEach * puSims, (int) Math.floor(left - puSims * PU_SIM_STARTUP_S));
-            }
-            if (d < 1) {
-                stdout.printf(Locale.ROOT, "testbed: no time left for the %s phase%n", phases[ph]);
-                continue;
-            }
-            // the max phase measures each pu-sim's policy group alone (one after the other), as the paper's
-            // per-policy figures are; the paced phases run them together
             boolean max = phases[ph].equals("max");
-            int each = max ? Math.max(2, d / puSims) : d;
+            int each = max ? plan.maxEach() : plan.paced();
+            double began = elapsed();
+            stdout.printf(Locale.ROOT, "testbed: phase %s: %s%n", max ? "max" : phases[ph] + "/s per pu-sim",
+                    max ? puSims + " pu-sims one after the other, " + each + " s each" : puSims
+                            + " pu-sims together for " + each + " s");
             List<Child> group = new ArrayList<>();
             for (int u = 0; u < puSims; u++) {
                 String policy = policies.get(u % policies.size()).toUpperCase(Locale.ROOT);
                 Child pu = start("pu-sim-" + (u + 1) + "-phase" + (ph + 1), "pu", policy,
                         List.of(launcher("pu-sim"), "--registrars", registrars, "--pool-handles",
                                 String.join(",", poolsByPolicy.get(policy)), "--rate", phases[ph], "--pus", "2",
-                                "--duration", "" + each, "--request-timeout", SIM_REQUEST_TIMEOUT_MS,
-                                "--seed", "" + (u + 1 + 10 * ph)), LONG_JVM);
+                                "--warmup", "" + PU_WARMUP_S, "--duration", "" + each,
+                                "--request-timeout", SIM_REQUEST_TIMEOUT_MS, "--seed", "" + (u + 1 + 10 * ph)),
+                        LONG_JVM);
                 group.add(pu);
                 if (max) {
-                    waitExit(pu, each + 60);
+                    waitExit(pu, PU_WARMUP_S + each + 60);
                 }
             }
             for (Child c : group) {
-                waitExit(c, d + 60);
+                waitExit(c, PU_WARMUP_S + each + 60);
             }
-            puPhases.add(new PuPhase(phases[ph], d, group));
+            puPhases.add(new PuPhase(phases[ph], each, group, began, elapsed()));
+        }
+        // the load is over: the pe-sims stop re-registering and hold their PEs registered
+        for (Child c : peChildren) {
+            try {
+                c.process.getOutputStream().close();
+            } catch (IOException gone) {
+                // an exited pe-sim is reported with its exit code
+            }
         }
         // the pe-sims end their load and hold their PEs registered: compare the registrars now, not once they left
-        Map<Child, Hold> holds = awaitHolds(peChildren, loadStart + duration + 60);
+        Map<Child, Hold> holds = awaitHolds(peChildren, elapsed() + 60);
         monitor.loadOver = true;
         Agreement agreement;
         double loadSeconds;
@@ -351,6 +438,20 @@ public final class TestbedCommand implements Callable<Integer> {
                 }
             }
         }
+        for (PuPhase ph : puPhases) {
+            for (Child c : ph.group()) {
+                if (!ph.max() && !reached(ph, c)) {
+                    problems.add("the " + ph.rate() + "/s phase did not reach its rate: " + c.name + " resolved "
+                            + Report.fmt(num(c.lastJsonLine(), "rate")) + "/s");
+                }
+                if (ph.max() && num(c.lastJsonLine(), "resolutions") <= 0) {
+                    problems.add("the max phase gave no figure: " + c.name + " resolved nothing");
+                }
+            }
+        }
+        if (puPhases.size() != 3) {
+            problems.add("only " + puPhases.size() + " of the 3 resolution phases ran");
+        }
         if (monitor.scrapeFailures * 10 > monitor.scrapes) {
             problems.add(monitor.scrapeFailures + " of " + monitor.scrapes + " metrics scrapes failed (last: "
                     + monitor.lastScrapeFailure + ")");
@@ -368,7 +469,18 @@ public final class TestbedCommand implements Callable<Integer> {
         return problems.isEmpty() ? 0 : 1;
     }
 
-    record PuPhase(String rate, int seconds, List<Child> group) { }
+    /** Whether a pu-sim of a paced phase resolved at least 95 % of the phase's rate. */
+    static boolean reached(PuPhase ph, Child c) {
+        double got = num(c.lastJsonLine(), "rate");
+        return got >= 0.95 * Double.parseDouble(ph.rate());
+    }
+
+    /** One pu-sim phase: its rate (per pu-sim, or "max"), measured seconds per pu-sim, its pu-sims, testbed times. */
+    record PuPhase(String rate, int seconds, List<Child> group, double began, double ended) {
+        boolean max() {
+            return rate.equals("max");
+        }
+    }
 
     /** Registrar capacity per policy (closed loop through the primary): new registrations/s, re-registrations/s. */
     final Map<String, double[]> capacities = new LinkedHashMap<>();
@@ -381,50 +493,85 @@ public final class TestbedCommand implements Callable<Integer> {
      */
     private void measureCapacity(String primaryAsap, List<String> problems) throws IOException, InterruptedException {
         String port = primaryAsap.substring(primaryAsap.lastIndexOf(':') + 1);
-        stdout.printf(Locale.ROOT, "testbed: measuring the primary's registration capacity (6 s warm-up, then %d s "
-                + "per figure and policy, about %d s)%n", capacity, 8 + policies.size() * 2 * (capacity + 2));
-        // unmeasured: the primary's JIT compiles the registration paths first (the first policy measured on a cold
-        // registrar came out at a third of the second)
-        for (String mode : List.of("churn", "register")) {
-            runLoadgen("loadgen-warmup-" + mode, "-", port, mode, "capacity-warmup-" + mode + "-", "0x1", 2, 1);
-        }
-        for (String p : policies) {
-            String policy = p.toUpperCase(Locale.ROOT);
-            String code = "0x" + Integer.toHexString(Policy.fromShortName(policy).code());
-            double[] rates = new double[2];
-            String[] modes = {"churn", "register"};
-            for (int m = 0; m < modes.length; m++) {
-                Child lg = runLoadgen("loadgen-" + modes[m] + "-" + policy, policy, port, modes[m],
-                        "capacity-" + modes[m] + "-" + policy.toLowerCase(Locale.ROOT) + "-", code, 1, capacity);
-                String line = lg.lastStdoutLine();
-                JsonNode summary = readJson(line);
-                if (lg.exit == null || lg.exit != 0 || summary == null || !summary.has("rate")) {
-                    problems.add(lg.name + " failed (exit " + lg.exit + "): " + line);
-                    rates[m] = Double.NaN;
-                    continue;
+        int runs = policies.size() * CAPACITY_MODES.size();
+        stdout.printf(Locale.ROOT, "testbed: measuring the primary's capacity: %s%d s per figure and policy, about "
+                + "%d s%n", capacityWarmup > 0 ? "every figure once unmeasured (the JIT warm-up), then " : "",
+                capacity, (capacityWarmup > 0 ? runs * (capacityWarmup + 3) : 0) + runs * (capacity + 4));
+        // the whole sequence once unmeasured first: the primary's JIT compiles the registration and resolution
+        // paths of every policy (measured cold, the first figure came out at half of the same one measured later)
+        for (boolean warm : capacityWarmup > 0 ? new boolean[] {true, false} : new boolean[] {false}) {
+            for (String p : policies) {
+                String policy = p.toUpperCase(Locale.ROOT);
+                String code = "0x" + Integer.toHexString(Policy.fromShortName(policy).code());
+                double[] rates = new double[CAPACITY_MODES.size()];
+                for (int m = 0; m < CAPACITY_MODES.size(); m++) {
+                    String mode = CAPACITY_MODES.get(m);
+                    String tag = (warm ? "warmup-" : "") + mode + "-" + policy.toLowerCase(Locale.ROOT);
+                    Child lg = runLoadgen("loadgen-" + tag, policy, port, mode, "capacity-" + tag + "-", code,
+                            warm ? 1 : Math.min(LOADGEN_WARMUP_S, capacity), warm ? capacityWarmup : capacity);
+                    String line = lg.lastStdoutLine();
+                    JsonNode summary = readJson(line);
+                    if (lg.exit == null || lg.exit != 0 || summary == null || !summary.has("rate")) {
+                        problems.add(lg.name + " failed (exit " + lg.exit + "): " + line);
+                        rates[m] = Double.NaN;
+                        continue;
+                    }
+                    rates[m] = summary.get("rate").asDouble();
+                    if (summary.path("failed").asLong() != 0 || summary.path("internal_errors").asLong() != 0) {
+                        problems.add(lg.name + " had failed requests or internal errors: " + line);
+                    }
                 }
-                rates[m] = summary.get("rate").asDouble();
-                if (summary.path("failed").asLong() != 0 || summary.path("internal_errors").asLong() != 0) {
-                    problems.add(lg.name + " had failed requests or internal errors: " + line);
+                if (!warm) {
+                    capacities.put(policy, rates);
+                    stdout.printf(Locale.ROOT, "testbed: capacity %s: %,.0f new registrations/s, %,.0f "
+                            + "re-registrations/s, %,.0f resolutions/s (%d s each, closed loop through the primary)%n",
+                            policy, rates[0], rates[1], rates[2], capacity);
                 }
             }
-            capacities.put(policy, rates);
-            stdout.printf(Locale.ROOT, "testbed: capacity %s: %,.0f new registrations/s, %,.0f re-registrations/s "
-                    + "(%d s each, closed loop through the primary)%n", policy, rates[0], rates[1], capacity);
         }
     }
 
+    /** loadgen's modes for Table 2's rows: new registrations, re-registrations, handle resolutions. */
+    static final List<String> CAPACITY_MODES = List.of("churn", "register", "resolve");
+    /** loadgen's own unmeasured seconds before each measured figure (its JVM's JIT). */
+    private static final int LOADGEN_WARMUP_S = 2;
+
     /**
-     * Runs deploy/bin/loadgen against the primary, closed loop with 4 connections x 32 requests in flight over 10
-     * pools of 5 PEs, and waits for it to exit.
+     * Runs deploy/bin/loadgen against the primary, closed loop with 4 connections x 32 requests in flight, and waits
+     * for it to exit, over 10 pools: resolve's of the testbed's --pes-per-pool PEs (registered first), churn's of 5
+     * PEs, and register re-registers 5 PEs per pool and connection over and over.
      */
     private Child runLoadgen(String name, String policy, String port, String mode, String poolPrefix,
                              String policyCode, int warmupSeconds, int seconds) throws IOException, InterruptedException {
+        String pes = mode.equals("resolve") ? "" + pesPerPool : "5";
         Child lg = start(name, "loadgen", policy, List.of(launcher("loadgen"), "--port", port, "--mode", mode, "-c",
-                "4", "-k", "32", "--pools", "10", "--pes-per-pool", "5", "--pool-prefix", poolPrefix, "--policy",
+                "4", "-k", "32", "--pools", "10", "--pes-per-pool", pes, "--pool-prefix", poolPrefix, "--policy",
                 policyCode, "--warmup", "" + warmupSeconds, "--duration", "" + seconds), "-Xmx128m -XX:+UseSerialGC");
         waitExit(lg, warmupSeconds + seconds + 60);
         return lg;
+    }
+
+    /**
+     * Waits until the registrar holds at least {@code target} PEs (exactly 0 when {@code target} is 0), scraping its
+     * /metrics every 100 ms for at most {@code seconds}; if it does not, adds a problem naming {@code what}.
+     */
+    private void awaitElements(Child registrar, long target, int seconds, String what, List<String> problems) {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        double last = Double.NaN;
+        while (System.nanoTime() < deadline) {
+            try {
+                last = org.poolkeeper.tools.metrics.Exposition.scrape(registrar.http, java.time.Duration.ofSeconds(2))
+                        .sum("poolkeeper_pool_elements");
+            } catch (IOException | IllegalArgumentException e) {
+                last = Double.NaN;
+            }
+            if (target == 0 ? last == 0 : last >= target) {
+                return;
+            }
+            sleep(100);
+        }
+        problems.add("waited " + seconds + " s for " + what + ": " + registrar.name + " holds " + Report.fmt(last)
+                + " PEs, " + (target == 0 ? "not 0" : "fewer than " + target));
     }
 
     /** A pe-sim's hold: when it began and ends (testbed seconds) and how many PEs it holds registered. */
@@ -593,6 +740,12 @@ public final class TestbedCommand implements Callable<Integer> {
         throw new IOException(c.name + " did not report listening within 90 s; see " + c.errFile);
     }
 
+    private static List<String> concat(List<String> prefix, String... rest) {
+        List<String> all = new ArrayList<>(prefix);
+        all.addAll(List.of(rest));
+        return all;
+    }
+
     private String launcher(String name) {
         return root.resolve("deploy/bin").resolve(name).toString();
     }
@@ -607,7 +760,9 @@ public final class TestbedCommand implements Callable<Integer> {
         Path e = out.resolve("logs").resolve(name + ".err");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(o.toFile()).redirectError(e.toFile());
         // the out dir in every child's command line marks it as this testbed's (tests look for orphans by it)
-        pb.environment().put("JAVA_OPTS", javaOpts + " -Dpoolkeeper.testbed=" + out);
+        // each JVM's GC pauses in logs/<name>.gc.log: where a latency spike came from
+        pb.environment().put("JAVA_OPTS", javaOpts + " -Xlog:gc:file=" + out.resolve("logs").resolve(name + ".gc.log")
+                + " -Dpoolkeeper.testbed=" + out);
         Child c = new Child(name, role, policy, pb.start(), o, e, elapsed());
         children.add(c);
         return c;
