@@ -113,7 +113,7 @@ public final class TestbedCommand implements Callable<Integer> {
     /** Registrars and pu-sims: the same small heap, but the optimizing JIT compiler (they carry the peak load). */
     private static final String LONG_JVM = "-Xmx384m -Xmn256m -XX:+UseSerialGC -XX:+AlwaysPreTouch";
     /** Seconds every pu-sim resolves unmeasured before its phase (pu-sim --warmup). */
-    static final int PU_WARMUP_S = 3;
+    static final int PU_WARMUP_S = 5;
     /** Seconds between the last pe-sim's PEs registered and the first phase. */
     private static final int SETTLE_S = 3;
     /** The shortest paced phase and the shortest max phase per pu-sim that give a figure worth printing. */
@@ -297,6 +297,7 @@ public final class TestbedCommand implements Callable<Integer> {
         awaitClustered();
         stdout.printf("testbed: primary 0x%08x asap=%s, backup 0x%08x asap=%s, clustered%n",
                 idBase + 1, primaryAddr[0], idBase + 2, backupAddr[0]);
+        awaitShardsSettled(primary, problems);
         String registrars = primaryAddr[0];
         if (capacity > 0) {
             measureCapacity(primaryAddr[0], problems);
@@ -704,6 +705,30 @@ public final class TestbedCommand implements Callable<Integer> {
         throw new IOException("registrars did not form a cluster of 2 within 60 s");
     }
 
+    /**
+     * Waits until the primary hosts no more than half of the shards (plus one): a registrar alone hosts them all,
+     * and the cluster hands half of them off to the backup after it joined. Measured during those hand-offs, the
+     * figures were the hand-offs' (and a churn deregistration found its PE missing at the shard's new home).
+     */
+    private void awaitShardsSettled(Child registrar, List<String> problems) {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        double hosted = -1;
+        double shards = -1;
+        while (System.nanoTime() < deadline) {
+            String s = readString(statusFile(registrar));
+            hosted = num(s, "hosted_shards");
+            shards = num(s, "shards");
+            if (shards > 0 && hosted >= 0 && hosted <= Math.ceil(shards / 2) + 1) {
+                stdout.printf(Locale.ROOT, "testbed: shards settled (the primary hosts %.0f of %.0f)%n", hosted,
+                        shards);
+                return;
+            }
+            sleep(250);
+        }
+        problems.add("the shards did not settle within 60 s: the primary still hosts " + Report.fmt(hosted) + " of "
+                + Report.fmt(shards));
+    }
+
     Path statusFile(Child registrar) {
         return out.resolve(registrar.name + ".status.json");
     }
@@ -715,7 +740,11 @@ public final class TestbedCommand implements Callable<Integer> {
             cmd.add("--seed");
             cmd.add(seed);
         }
-        String opts = LONG_JVM + " -Dpoolkeeper.registrar.status-file=" + out.resolve(name + ".status.json");
+        // a joining backup takes its half of the shards in one rebalance round instead of five (10 % per round):
+        // the capacity figures are measured once no shard is handed off any more (awaitShardsSettled)
+        String opts = LONG_JVM + " -Dpoolkeeper.registrar.status-file=" + out.resolve(name + ".status.json")
+                + " -Dpekko.cluster.sharding.least-shard-allocation-strategy.rebalance-relative-limit=0.5"
+                + " -Dpekko.cluster.sharding.least-shard-allocation-strategy.rebalance-absolute-limit=1000";
         return start(name, "registrar", null, cmd, opts);
     }
 
