@@ -79,6 +79,9 @@ class PaperTableSmokeTest {
         }
         assertTrue(table.contains("Cells at ≥ ×2 RSPLIB:"));
         assertTrue(table.contains("the median of 2 forks"), table);
+        // the paper's RR and LU registration figures (11,237 and 10,854 "ops/s/PE") beside ours
+        assertTrue(Pattern.compile("(?m)^\\| registration \\| [^|]+ \\| 11\\.2 \\| [^|]+ \\| [^|]+ \\| 10\\.9 \\|")
+                .matcher(table).find(), table);
         // the anchors' RR registration at 3,000 PEs: the median of 820 and 868 k/s
         assertTrue(Pattern.compile("(?m)^\\| registration \\| [^|]+ \\| 844 \\|").matcher(table).find(), table);
     }

@@ -42,11 +42,14 @@ class TestbedTest {
             for (String p : List.of("RR", "LU")) {
                 // the paced phases reached their rates; the max phase has a figure
                 for (String rate : List.of("200", "400")) {
-                    assertTrue(Pattern.compile("(?m)^\\| " + p + " \\| " + rate + " \\| [0-9,]+ \\| yes \\| [0-9.]+ \\| "
-                            + "[0-9.]+ \\| [0-9.]+ \\| 0 \\|").matcher(report).find(), () -> p + " " + rate + "/s:\n" + report);
+                    assertTrue(Pattern.compile("(?m)^\\| " + p + " \\| " + rate
+                            + " \\| [0-9,]+ \\| yes \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ \\| 0 \\|")
+                            .matcher(report).find(),
+                            () -> p + " " + rate + "/s:\n" + report);
                 }
-                assertTrue(Pattern.compile("(?m)^\\| " + p + " \\| max \\| [1-9][0-9,]* \\| — \\| [0-9.]+ \\| [0-9.]+ \\| "
-                        + "[0-9.]+ \\| 0 \\|").matcher(report).find(), () -> p + " max phase missing:\n" + report);
+                assertTrue(Pattern.compile("(?m)^\\| " + p
+                        + " \\| max \\| [1-9][0-9,]* \\| — \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ \\| 0 \\|")
+                        .matcher(report).find(), () -> p + " max phase missing:\n" + report);
             }
             assertTrue(report.contains("| capacity: resolutions (loadgen), closed loop before the load |"), report);
             assertTrue(report.contains("Resolution capacity against 4x the paper's real system: RR "), report);

@@ -45,7 +45,8 @@ public final class Report {
     private final String[] measureCsv;
 
     private static final Pattern PU_LINE =
-            Pattern.compile("^pu-sim\\s+([0-9.]+)s\\s.*resolutions=\\d+.*p50=(\\d+)us\\s+p99=(\\d+)us(?:\\s+at=(\\d+))?");
+            Pattern.compile("^pu-sim\\s+([0-9.]+)s\\s.*resolutions=\\d+.*p50=(\\d+)us\\s+p99=(\\d+)us"
+                    + "(?:\\s+at=(\\d+))?");
 
     private final TestbedCommand bed;
     private final Monitor monitor;
@@ -154,7 +155,8 @@ public final class Report {
                     bed.pesPerPool));
         } else {
             b.append("Registration and re-registration: the load the pe-sims offered and the primary sustained; handle "
-                    + "resolution: the pu-sims' max phase (not capacities: --capacity 0 skipped that measurement).\n\n");
+                    + "resolution: the pu-sims' max phase (not capacities: --capacity 0 skipped that "
+                    + "measurement).\n\n");
         }
         StringBuilder head = new StringBuilder("| Operation |");
         StringBuilder sep = new StringBuilder("|---|");
@@ -192,8 +194,8 @@ public final class Report {
             b.append(".\n");
         }
         b.append("\nThe pu-sims' own max phase (each pu-sim alone, 2 pool users x 16 requests in flight, while the ")
-                .append("pe-sims' load runs and every simulator JVM shares the two cores: a figure of the simulators as ")
-                .append("much as of the registrar):");
+                .append("pe-sims' load runs and every simulator JVM shares the two cores: a figure of the simulators ")
+                .append("as much as of the registrar):");
         for (String p : policies) {
             double m = maxPhase.getOrDefault(p, 0.0);
             b.append(String.format(Locale.ROOT, " %s %s;", p, m > 0 ? fmt(m) + " resolutions/s" : "did not run"));
@@ -266,8 +268,8 @@ public final class Report {
                         TestbedCommand.num(j, "latency_us.p999") / 1000, fmt(TestbedCommand.num(j, "errors"))));
             }
         }
-        b.append("\nLatency over time: latency.png / latency.csv (per-5 s p50 and p99 from pu-sim progress, the phases ")
-                .append("shaded; a phase shorter than 5 s gives one point from its summary).\n");
+        b.append("\nLatency over time: latency.png / latency.csv (per-5 s p50 and p99 from pu-sim progress, the ")
+                .append("phases shaded; a phase shorter than 5 s gives one point from its summary).\n");
 
         b.append("\n## Replication between the registrars\n\n");
         double span = Math.max(1e-9, monitor.lastCounterT - monitor.firstCounterT);
