@@ -134,7 +134,7 @@ public final class Pool {
                 if (config.fullPoolAction() == HandlespaceConfig.FullPoolAction.REJECT) {
                     return Status.LACK_OF_RESOURCES;
                 }
-                PoolElement victim = tree.selectByRank(random.nextInt(tree.size()));
+                PoolElement victim = deadlines.at(random.nextInt(deadlines.size())); // uniform over the PEs
                 removeElement(victim);
                 lastEvicted = victim;
             }

@@ -3,14 +3,18 @@ package org.poolkeeper.handlespace;
 import java.util.function.Consumer;
 
 /**
- * A red-black tree of {@link PoolElement}s ordered by (policy sort key, selection sequence number, PE id),
- * every node augmented with its subtree's element count and selection-weight sum. The nodes are the PEs
- * themselves (intrusive), so the tree allocates nothing.
+ * A red-black tree of {@link PoolElement}s ordered by (policy sort key, selection sequence number, PE id).
+ * Under the policies that draw by rank or weight (RAND, WRAND, RLU) every node is augmented with its
+ * subtree's element count and selection-weight sum. The ordered policies only ever take the first nodes in
+ * tree order, so their trees carry no sums: a change then costs only the search and the rebalancing
+ * (amortised O(1) rotations), not a walk back to the root. The nodes are the PEs themselves (intrusive), so
+ * the tree allocates nothing.
  *
  * <p>Complexity: {@link #insert}, {@link #delete}, {@link #selectByRank}, {@link #selectByWeight},
- * {@link #exclude}/{@link #include} and {@link #refreshWeight} are O(log n); {@link #first} is O(log n) and
- * {@link #successor} amortised O(1). The balancing follows {@code java.util.TreeMap} (CLR); rotations keep
- * the augmented sums, and structural changes re-sum the path from the change to the root.
+ * {@link #exclude}/{@link #include} and {@link #refreshWeight} are O(log n); {@link #first} is O(1) and
+ * {@link #successor} amortised O(1); inserting after the last node and deleting the first are amortised O(1)
+ * without sums. The balancing follows {@code java.util.TreeMap} (CLR); rotations keep the augmented sums,
+ * and structural changes re-sum the path from the change to the root.
  *
  * <p>Single-threaded: only the owning {@link Pool} calls it. A node's sort fields ({@code key}, {@code seq})
  * must not change while it is in the tree: delete, change, insert.
@@ -26,6 +30,9 @@ final class SelectionTree {
     /** The last node in tree order (cached: new PEs of the unordered policies always go last). */
     private PoolElement rightmost;
     private int weightMode = WEIGHT_ONE;
+    /** Whether the nodes carry subtree counts and weight sums (the policies that draw by rank or weight). */
+    private boolean augmented;
+    private int size;
 
     /** Sets how a node's own selection weight is derived; only while the tree is empty. */
     void setPolicy(PolicyType type) {
@@ -37,15 +44,23 @@ final class SelectionTree {
             case RANDOMIZED_LEAST_USED -> WEIGHT_INVERSE_LOAD;
             default -> WEIGHT_ONE;
         };
+        augmented = type.isRandom();
     }
 
     int size() {
-        return root == null ? 0 : root.subtreeCount;
+        return size;
     }
 
-    /** The sum of the selection weights of all nodes not currently excluded. */
+    /** The sum of the selection weights of all nodes not currently excluded (only under a drawing policy). */
     long totalWeight() {
+        requireAugmented();
         return root == null ? 0 : root.subtreeWeight;
+    }
+
+    private void requireAugmented() {
+        if (!augmented) {
+            throw new IllegalStateException("an ordered policy's tree carries no counts or weights");
+        }
     }
 
     long ownWeight(PoolElement e) {
@@ -76,6 +91,9 @@ final class SelectionTree {
     }
 
     private void resumToRoot(PoolElement e) {
+        if (!augmented) {
+            return;
+        }
         for (PoolElement x = e; x != null; x = x.parent) {
             resum(x);
         }
@@ -138,6 +156,8 @@ final class SelectionTree {
         e.subtreeCount = 1;
         long w = ownWeight(e);
         e.subtreeWeight = w;
+        size++;
+        boolean sums = augmented;
         if (root == null) {
             e.parent = null;
             e.red = false;
@@ -157,17 +177,21 @@ final class SelectionTree {
             e.parent = last;
             e.red = true;
             rightmost = e;
-            for (PoolElement x = last; x != null; x = x.parent) {
-                x.subtreeCount++;
-                x.subtreeWeight += w;
+            if (sums) {
+                for (PoolElement x = last; x != null; x = x.parent) {
+                    x.subtreeCount++;
+                    x.subtreeWeight += w;
+                }
             }
             fixAfterInsertion(e);
             return;
         }
         PoolElement p = root;
         while (true) {
-            p.subtreeCount++;
-            p.subtreeWeight += w;
+            if (sums) {
+                p.subtreeCount++;
+                p.subtreeWeight += w;
+            }
             if (less(e, p)) {
                 if (p.left == null) {
                     p.left = e;
@@ -189,6 +213,7 @@ final class SelectionTree {
 
     /** Removes a node that is in this tree. */
     void delete(PoolElement p) {
+        size--;
         if (p == leftmost) {
             leftmost = successor(p); // null when p is the last node
         }
@@ -247,7 +272,10 @@ final class SelectionTree {
     }
 
     /** Takes one node of weight {@code weight} out of the sums of {@code e} and its ancestors. */
-    private static void subtractToRoot(PoolElement e, long weight) {
+    private void subtractToRoot(PoolElement e, long weight) {
+        if (!augmented) {
+            return;
+        }
         for (PoolElement x = e; x != null; x = x.parent) {
             x.subtreeCount--;
             x.subtreeWeight -= weight;
@@ -304,6 +332,7 @@ final class SelectionTree {
 
     /** Takes a node out of weighted draws until {@link #include}; it stays in the tree. */
     void exclude(PoolElement e) {
+        requireAugmented();
         long w = ownWeight(e);
         e.excluded = true;
         for (PoolElement x = e; x != null; x = x.parent) {
@@ -312,6 +341,7 @@ final class SelectionTree {
     }
 
     void include(PoolElement e) {
+        requireAugmented();
         e.excluded = false;
         long w = ownWeight(e);
         for (PoolElement x = e; x != null; x = x.parent) {
@@ -321,6 +351,7 @@ final class SelectionTree {
 
     /** The node at 0-based position {@code rank} in tree order; {@code 0 <= rank < size()}. */
     PoolElement selectByRank(int rank) {
+        requireAugmented();
         PoolElement x = root;
         while (true) {
             int leftCount = count(x.left);
@@ -340,6 +371,7 @@ final class SelectionTree {
      * Excluded nodes have an empty interval and are never returned.
      */
     PoolElement selectByWeight(long value) {
+        requireAugmented();
         PoolElement x = root;
         while (true) {
             long leftWeight = weightSum(x.left);
@@ -357,8 +389,15 @@ final class SelectionTree {
         }
     }
 
-    /** The 0-based position of {@code e} in tree order. */
+    /** The 0-based position of {@code e} in tree order: O(log n) under a drawing policy, else O(n). */
     int rank(PoolElement e) {
+        if (!augmented) {
+            int rank = 0;
+            for (PoolElement x = first(); x != e; x = successor(x)) {
+                rank++;
+            }
+            return rank;
+        }
         int rank = count(e.left);
         for (PoolElement x = e; x.parent != null; x = x.parent) {
             if (x == x.parent.right) {
@@ -414,9 +453,11 @@ final class SelectionTree {
         }
         r.left = p;
         p.parent = r;
-        r.subtreeCount = p.subtreeCount;
-        r.subtreeWeight = p.subtreeWeight;
-        resum(p);
+        if (augmented) {
+            r.subtreeCount = p.subtreeCount;
+            r.subtreeWeight = p.subtreeWeight;
+            resum(p);
+        }
     }
 
     private void rotateRight(PoolElement p) {
@@ -435,9 +476,11 @@ final class SelectionTree {
         }
         l.right = p;
         p.parent = l;
-        l.subtreeCount = p.subtreeCount;
-        l.subtreeWeight = p.subtreeWeight;
-        resum(p);
+        if (augmented) {
+            l.subtreeCount = p.subtreeCount;
+            l.subtreeWeight = p.subtreeWeight;
+            resum(p);
+        }
     }
 
     private void fixAfterInsertion(PoolElement x) {
@@ -545,8 +588,8 @@ final class SelectionTree {
      */
     void checkInvariants() {
         if (root == null) {
-            if (leftmost != null || rightmost != null) {
-                throw new IllegalStateException("empty tree with a cached first or last node");
+            if (leftmost != null || rightmost != null || size != 0) {
+                throw new IllegalStateException("empty tree with a cached first or last node, or a size");
             }
             return;
         }
@@ -570,14 +613,19 @@ final class SelectionTree {
         if (rightmost != last) {
             throw new IllegalStateException("cached last node is stale: " + rightmost + " instead of " + last);
         }
-        check(root, null, null);
+        int[] nodes = new int[1];
+        check(root, null, null, nodes);
+        if (nodes[0] != size) {
+            throw new IllegalStateException("the tree holds " + nodes[0] + " nodes but counts " + size);
+        }
     }
 
     /** Returns the black height of the subtree. */
-    private int check(PoolElement e, PoolElement lowerBound, PoolElement upperBound) {
+    private int check(PoolElement e, PoolElement lowerBound, PoolElement upperBound, int[] nodes) {
         if (e == null) {
             return 1;
         }
+        nodes[0]++;
         if (lowerBound != null && !less(lowerBound, e)) {
             throw new IllegalStateException("key order violated at " + e);
         }
@@ -590,10 +638,13 @@ final class SelectionTree {
         if (e.red && (isRed(e.left) || isRed(e.right))) {
             throw new IllegalStateException("red node with a red child: " + e);
         }
-        int leftHeight = check(e.left, lowerBound, e);
-        int rightHeight = check(e.right, e, upperBound);
+        int leftHeight = check(e.left, lowerBound, e, nodes);
+        int rightHeight = check(e.right, e, upperBound, nodes);
         if (leftHeight != rightHeight) {
             throw new IllegalStateException("unequal black height below " + e);
+        }
+        if (!augmented) {
+            return leftHeight + (e.red ? 0 : 1);
         }
         if (e.subtreeCount != 1 + count(e.left) + count(e.right)) {
             throw new IllegalStateException("wrong subtree count at " + e);

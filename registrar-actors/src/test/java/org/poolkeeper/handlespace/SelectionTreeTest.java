@@ -9,18 +9,23 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** The tree on its own: random inserts, deletes and re-positions against a sorted list. */
 class SelectionTreeTest {
     private static final Comparator<PoolElement> ORDER = (a, b) -> SelectionTree.less(a, b) ? -1
             : SelectionTree.less(b, a) ? 1 : 0;
 
-    @Test
-    void randomOperationsKeepEveryInvariant() {
+    /** A drawing policy's tree (with counts and weight sums) and an ordered policy's (without). */
+    @ParameterizedTest
+    @EnumSource(value = PolicyType.class, names = {"WEIGHTED_RANDOM", "LEAST_USED"})
+    void randomOperationsKeepEveryInvariant(PolicyType policy) {
         long seed = 20261128;
         SplittableRandom random = new SplittableRandom(seed);
         SelectionTree tree = new SelectionTree();
-        tree.setPolicy(PolicyType.WEIGHTED_RANDOM);
+        tree.setPolicy(policy);
+        boolean drawing = policy.isRandom();
         List<PoolElement> model = new ArrayList<>();
         int nextId = 1;
         for (int step = 0; step < 100_000; step++) {
@@ -46,6 +51,15 @@ class SelectionTreeTest {
             model.sort(ORDER);
             assertEquals(model.size(), tree.size(), "seed " + seed);
             if (!model.isEmpty()) {
+                assertSame(model.get(0), tree.first());
+                if (!drawing) {
+                    if (step % 97 == 0) {
+                        List<PoolElement> inOrder = new ArrayList<>();
+                        tree.forEach(inOrder::add);
+                        assertEquals(model, inOrder, "seed " + seed + ", step " + step);
+                    }
+                    continue;
+                }
                 int rank = random.nextInt(model.size());
                 assertSame(model.get(rank), tree.selectByRank(rank), "seed " + seed + ", step " + step);
                 assertEquals(rank, tree.rank(model.get(rank)));
@@ -62,7 +76,6 @@ class SelectionTreeTest {
                     }
                 }
                 assertSame(expected, tree.selectByWeight(value), "seed " + seed + ", step " + step);
-                assertSame(model.get(0), tree.first());
             }
         }
     }
@@ -94,10 +107,40 @@ class SelectionTreeTest {
         tree.checkInvariants();
     }
 
+    /** Round robin's pattern: the first node leaves and comes back last, again and again. */
+    @Test
+    void roundRobinRotationKeepsOrderWithoutSums() {
+        SelectionTree tree = new SelectionTree();
+        tree.setPolicy(PolicyType.ROUND_ROBIN);
+        List<PoolElement> model = new ArrayList<>();
+        long seq = 0;
+        for (int i = 1; i <= 300; i++) {
+            PoolElement e = new PoolElement(i);
+            e.seq = seq++;
+            tree.insert(e);
+            model.add(e);
+        }
+        for (int step = 0; step < 10_000; step++) {
+            PoolElement e = tree.first();
+            assertSame(model.remove(0), e, "step " + step);
+            tree.delete(e);
+            e.seq = seq++;
+            tree.insert(e);
+            model.add(e);
+            if (step % 101 == 0) {
+                tree.checkInvariants();
+                assertEquals(model.indexOf(model.get(17)), tree.rank(model.get(17)));
+            }
+        }
+        assertEquals(300, tree.size());
+        assertThrows(IllegalStateException.class, () -> tree.selectByRank(0));
+        assertThrows(IllegalStateException.class, tree::totalWeight);
+    }
+
     @Test
     void invariantCheckerDetectsCorruption() {
         SelectionTree tree = new SelectionTree();
-        tree.setPolicy(PolicyType.ROUND_ROBIN);
+        tree.setPolicy(PolicyType.RANDOM);
         PoolElement[] elements = new PoolElement[8];
         for (int i = 0; i < elements.length; i++) {
             elements[i] = new PoolElement(i + 1);
