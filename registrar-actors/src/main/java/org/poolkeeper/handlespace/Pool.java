@@ -378,7 +378,7 @@ public final class Pool {
                 PoolElement e = tree.first();
                 out[0] = e;
                 for (int i = 1; i < items; i++) {
-                    e = SelectionTree.successor(e);
+                    e = tree.next(e);
                     out[i] = e;
                 }
         }
@@ -421,10 +421,12 @@ public final class Pool {
                 break;
             }
             PoolElement e = tree.selectByWeight(random.nextLong(total));
-            tree.exclude(e);
             out[drawnCount++] = e;
+            if (i + 1 < items) {
+                tree.exclude(e); // only later draws need it out of the weights
+            }
         }
-        for (int i = 0; i < drawnCount; i++) {
+        for (int i = 0; i < drawnCount && i + 1 < items; i++) {
             tree.include(out[i]);
         }
     }
@@ -446,7 +448,7 @@ public final class Pool {
             default:
                 break;
         }
-        PoolElement next = SelectionTree.successor(e);
+        PoolElement next = tree.next(e);
         if (next == null || next.key != e.key) {
             // no PE with the same key after e: the new (largest) sequence number keeps e where it is
             e.seq = nextSeq++;
@@ -495,7 +497,7 @@ public final class Pool {
     public ExportCursor exportCursor() {
         PoolElement[] elements = new PoolElement[index.size()];
         int i = 0;
-        for (PoolElement e = tree.first(); e != null; e = SelectionTree.successor(e)) {
+        for (PoolElement e = tree.first(); e != null; e = tree.next(e)) {
             elements[i++] = e;
         }
         return new ExportCursor(this, elements);
@@ -618,7 +620,7 @@ public final class Pool {
                     + deadlines.size() + " disagree on the size of " + handle);
         }
         long sum = 0;
-        for (PoolElement e = tree.first(); e != null; e = SelectionTree.successor(e)) {
+        for (PoolElement e = tree.first(); e != null; e = tree.next(e)) {
             if (index.get(e.id) != e || e.pool != this || e.heapIndex < 0) {
                 throw new IllegalStateException(e + " is not indexed consistently in " + handle);
             }

@@ -10,6 +10,14 @@ import java.util.function.Consumer;
  * (amortised O(1) rotations), not a walk back to the root. The nodes are the PEs themselves (intrusive), so
  * the tree allocates nothing.
  *
+ * <p>Round robin and weighted round robin give every PE the same sort key, and a PE only ever joins or
+ * re-joins behind the last one (a new PE, or a selected one with the next sequence number). Their PEs
+ * start out in a plain doubly linked list in tree order ({@code left}: previous, {@code right}: next), where
+ * a selection moves the first PE behind the last in O(1) touching three PEs. An insert that belongs further
+ * forward (a replica applying a writer's update, an import in another order) is placed by a short scan
+ * from the end; when the scan would be long, the list turns into the tree for good (until the pool empties),
+ * so no insert ever costs more than O(log n) plus that bounded scan.
+ *
  * <p>Complexity: {@link #insert}, {@link #delete}, {@link #selectByRank}, {@link #selectByWeight},
  * {@link #exclude}/{@link #include} and {@link #refreshWeight} are O(log n); {@link #first} is O(1) and
  * {@link #successor} amortised O(1); inserting after the last node and deleting the first are amortised O(1)
@@ -32,11 +40,15 @@ final class SelectionTree {
     private int weightMode = WEIGHT_ONE;
     /** Whether the nodes carry subtree counts and weight sums (the policies that draw by rank or weight). */
     private boolean augmented;
+    /** Whether the nodes form a linked list (from {@code leftmost} to {@code rightmost}) instead of a tree. */
+    private boolean list;
     private int size;
+    /** How far an insert into the list may scan forward from its end before the list turns into a tree. */
+    static final int LIST_SCAN_LIMIT = 16;
 
     /** Sets how a node's own selection weight is derived; only while the tree is empty. */
     void setPolicy(PolicyType type) {
-        if (root != null) {
+        if (size != 0) {
             throw new IllegalStateException("the policy of a non-empty tree cannot change");
         }
         weightMode = switch (type) {
@@ -45,6 +57,17 @@ final class SelectionTree {
             default -> WEIGHT_ONE;
         };
         augmented = type.isRandom();
+        list = type == PolicyType.ROUND_ROBIN || type == PolicyType.WEIGHTED_ROUND_ROBIN;
+    }
+
+    /** Whether the nodes are (still) a linked list rather than a tree; see the class comment. */
+    boolean isList() {
+        return list;
+    }
+
+    /** The node after {@code e} in tree order, or {@code null} after the last. Amortised O(1). */
+    PoolElement next(PoolElement e) {
+        return list ? e.right : successor(e);
     }
 
     int size() {
@@ -150,6 +173,11 @@ final class SelectionTree {
 
     /** Inserts a node that is in no tree; its key and seq must already be set. */
     void insert(PoolElement e) {
+        if (list && !insertIntoList(e)) {
+            toTree();
+        } else if (list) {
+            return;
+        }
         e.left = null;
         e.right = null;
         e.excluded = false;
@@ -211,8 +239,78 @@ final class SelectionTree {
         fixAfterInsertion(e);
     }
 
+    /**
+     * Links {@code e} into the list after the last node not after it, scanning back from the end.
+     *
+     * @return false (and nothing changed) when that node is more than {@link #LIST_SCAN_LIMIT} from the end
+     */
+    private boolean insertIntoList(PoolElement e) {
+        PoolElement before = rightmost;
+        for (int scanned = 0; before != null && less(e, before); scanned++) {
+            if (scanned == LIST_SCAN_LIMIT) {
+                return false;
+            }
+            before = before.left;
+        }
+        e.parent = null;
+        e.red = false;
+        e.excluded = false;
+        e.left = before;
+        if (before == null) {
+            e.right = leftmost;
+            leftmost = e;
+        } else {
+            e.right = before.right;
+            before.right = e;
+        }
+        if (e.right == null) {
+            rightmost = e;
+        } else {
+            e.right.left = e;
+        }
+        size++;
+        return true;
+    }
+
+    /** Turns the list into the tree: its nodes are already in order, so each goes in behind the last. */
+    private void toTree() {
+        PoolElement[] nodes = new PoolElement[size];
+        int n = 0;
+        for (PoolElement x = leftmost; x != null; x = x.right) {
+            nodes[n++] = x;
+        }
+        list = false;
+        root = null;
+        leftmost = null;
+        rightmost = null;
+        size = 0;
+        for (PoolElement x : nodes) {
+            insert(x);
+        }
+    }
+
+    private void deleteFromList(PoolElement p) {
+        size--;
+        if (p.left == null) {
+            leftmost = p.right;
+        } else {
+            p.left.right = p.right;
+        }
+        if (p.right == null) {
+            rightmost = p.left;
+        } else {
+            p.right.left = p.left;
+        }
+        p.left = null;
+        p.right = null;
+    }
+
     /** Removes a node that is in this tree. */
     void delete(PoolElement p) {
+        if (list) {
+            deleteFromList(p);
+            return;
+        }
         size--;
         if (p == leftmost) {
             leftmost = successor(p); // null when p is the last node
@@ -380,7 +478,7 @@ final class SelectionTree {
                 continue;
             }
             value -= leftWeight;
-            long own = x.subtreeWeight - leftWeight - weightSum(x.right);
+            long own = ownWeight(x);
             if (value < own) {
                 return x;
             }
@@ -393,7 +491,7 @@ final class SelectionTree {
     int rank(PoolElement e) {
         if (!augmented) {
             int rank = 0;
-            for (PoolElement x = first(); x != e; x = successor(x)) {
+            for (PoolElement x = first(); x != e; x = next(x)) {
                 rank++;
             }
             return rank;
@@ -408,7 +506,7 @@ final class SelectionTree {
     }
 
     void forEach(Consumer<PoolElement> action) {
-        for (PoolElement e = first(); e != null; e = successor(e)) {
+        for (PoolElement e = first(); e != null; e = next(e)) {
             action.accept(e);
         }
     }
@@ -587,6 +685,10 @@ final class SelectionTree {
      * @throws IllegalStateException naming the first violation found
      */
     void checkInvariants() {
+        if (list) {
+            checkList();
+            return;
+        }
         if (root == null) {
             if (leftmost != null || rightmost != null || size != 0) {
                 throw new IllegalStateException("empty tree with a cached first or last node, or a size");
@@ -617,6 +719,29 @@ final class SelectionTree {
         check(root, null, null, nodes);
         if (nodes[0] != size) {
             throw new IllegalStateException("the tree holds " + nodes[0] + " nodes but counts " + size);
+        }
+    }
+
+    private void checkList() {
+        if (root != null) {
+            throw new IllegalStateException("a list with a tree root");
+        }
+        int n = 0;
+        PoolElement previous = null;
+        for (PoolElement x = leftmost; x != null; x = x.right) {
+            if (x.left != previous || x.parent != null) {
+                throw new IllegalStateException("broken list link at " + x);
+            }
+            if (previous != null && !less(previous, x)) {
+                throw new IllegalStateException("list order violated at " + x);
+            }
+            if (++n > size) {
+                throw new IllegalStateException("the list holds more nodes than it counts (" + size + ")");
+            }
+            previous = x;
+        }
+        if (previous != rightmost || n != size) {
+            throw new IllegalStateException("the list's last node or count is stale: " + n + " of " + size);
         }
     }
 

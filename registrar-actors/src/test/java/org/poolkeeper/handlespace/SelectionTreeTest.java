@@ -1,8 +1,10 @@
 package org.poolkeeper.handlespace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -17,9 +19,12 @@ class SelectionTreeTest {
     private static final Comparator<PoolElement> ORDER = (a, b) -> SelectionTree.less(a, b) ? -1
             : SelectionTree.less(b, a) ? 1 : 0;
 
-    /** A drawing policy's tree (with counts and weight sums) and an ordered policy's (without). */
+    /**
+     * A drawing policy's tree (with counts and weight sums), an ordered policy's (without), and round robin's
+     * list, which random positions soon turn into a tree.
+     */
     @ParameterizedTest
-    @EnumSource(value = PolicyType.class, names = {"WEIGHTED_RANDOM", "LEAST_USED"})
+    @EnumSource(value = PolicyType.class, names = {"WEIGHTED_RANDOM", "LEAST_USED", "ROUND_ROBIN"})
     void randomOperationsKeepEveryInvariant(PolicyType policy) {
         long seed = 20261128;
         SplittableRandom random = new SplittableRandom(seed);
@@ -128,6 +133,7 @@ class SelectionTreeTest {
             tree.insert(e);
             model.add(e);
             if (step % 101 == 0) {
+                assertTrue(tree.isList(), "rotation keeps the list");
                 tree.checkInvariants();
                 assertEquals(model.indexOf(model.get(17)), tree.rank(model.get(17)));
             }
@@ -135,6 +141,45 @@ class SelectionTreeTest {
         assertEquals(300, tree.size());
         assertThrows(IllegalStateException.class, () -> tree.selectByRank(0));
         assertThrows(IllegalStateException.class, tree::totalWeight);
+    }
+
+    /** Inserts a little forward of the end stay in the list; one far forward turns it into a tree, in order. */
+    @Test
+    void roundRobinListTurnsIntoATreeOnlyForAFarInsert() {
+        SelectionTree tree = new SelectionTree();
+        tree.setPolicy(PolicyType.WEIGHTED_ROUND_ROBIN);
+        List<PoolElement> model = new ArrayList<>();
+        for (int i = 1; i <= 200; i++) {
+            PoolElement e = new PoolElement(i);
+            e.seq = 10L * i;
+            tree.insert(e);
+            model.add(e);
+        }
+        PoolElement near = new PoolElement(1_000);
+        near.seq = 10L * (200 - SelectionTree.LIST_SCAN_LIMIT) + 5; // LIST_SCAN_LIMIT nodes after it
+        tree.insert(near);
+        model.add(near);
+        PoolElement front = new PoolElement(1_001);
+        front.seq = -1;
+        tree.delete(model.get(0));
+        model.remove(0);
+        tree.checkInvariants();
+        assertTrue(tree.isList());
+        tree.insert(front);
+        model.add(front);
+        assertFalse(tree.isList(), "an insert far from the end turns the list into a tree");
+        tree.checkInvariants();
+        model.sort(ORDER);
+        List<PoolElement> inOrder = new ArrayList<>();
+        tree.forEach(inOrder::add);
+        assertEquals(model, inOrder);
+        assertSame(front, tree.first());
+        for (PoolElement e : model) {
+            tree.delete(e);
+        }
+        tree.checkInvariants();
+        tree.setPolicy(PolicyType.ROUND_ROBIN);
+        assertTrue(tree.isList(), "an emptied tree starts over as a list");
     }
 
     @Test
