@@ -151,6 +151,34 @@ public final class RegistrarSession implements AutoCloseable {
                 ? error.getCause() : error;
     }
 
+    /**
+     * Why a connect failed, in the words of the socket layer ("Connection refused") rather than of the stream
+     * stage that reports it ("Tcp command [Connect(...)] failed because of java.net.ConnectException: ...").
+     */
+    static String reason(Throwable error) {
+        if (error == null) {
+            return null;
+        }
+        for (Throwable c = error; c != null; c = c.getCause()) {
+            if (c instanceof java.net.SocketException || c instanceof java.net.UnknownHostException) {
+                return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+            }
+        }
+        String message = error.getMessage();
+        if (message == null || message.isBlank()) {
+            return error.getClass().getSimpleName();
+        }
+        int because = message.lastIndexOf(" failed because of ");
+        if (because >= 0) {
+            message = message.substring(because + " failed because of ".length());
+            int colon = message.indexOf(": ");
+            if (colon > 0 && message.substring(0, colon).matches("[\\w.$]+(Exception|Error)")) {
+                message = message.substring(colon + 2);
+            }
+        }
+        return message;
+    }
+
     /** Connects to the next registrar that answers, trying each known one once per round. */
     public CompletionStage<RegistrarConnection> connect() {
         synchronized (lock) {
@@ -179,10 +207,9 @@ public final class RegistrarSession implements AutoCloseable {
                 if (connecting == result) {
                     connecting = null;
                 }
-                Throwable last = unwrap(lastError);
+                String last = reason(unwrap(lastError));
                 result.completeExceptionally(new NoRegistrarReachableException(
-                        "no registrar reachable (tried " + registrars + ")" + (last == null || last.getMessage() == null
-                                ? "" : "; last: " + last.getMessage())));
+                        "no registrar reachable (tried " + registrars + ")" + (last == null ? "" : "; last: " + last)));
                 return;
             }
             address = registrars.get(Math.floorMod(nextIndex++, registrars.size()));
