@@ -5,20 +5,26 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import java.io.File;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.reflect.Proxy;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.poolkeeper.registrar.node.Authorization;
+import org.poolkeeper.registrar.node.BindHost;
 import org.poolkeeper.registrar.node.ClusterTlsEngineProvider;
 import org.poolkeeper.registrar.node.HttpSettings;
 import org.poolkeeper.registrar.node.Membership;
@@ -143,10 +149,24 @@ public final class RegistrarMain implements Callable<Integer> {
             System.err.println("registrar: " + e.getMessage());
             return 2;
         }
+        String bindAddress = BindHost.of(config);
+        int clusterPortSetting = config.getInt(RegistrarSettings.PATH + ".cluster-port");
+        String busy = busyPort(bindAddress, settings.asapPort(), bindAddress, clusterPortSetting);
+        if (busy != null) {
+            System.err.println("registrar: " + busy);
+            return 1;
+        }
         // initialise logging before Pekko's threads log concurrently; the node address follows once bound
         LoggerContext logging = (LoggerContext) LoggerFactory.getILoggerFactory();
         logging.putProperty(NODE_PROPERTY, settings.host() + " starting");
-        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), RegistrarServer.SYSTEM_NAME, config);
+        ActorSystem<Void> system;
+        try {
+            system = ActorSystem.create(Behaviors.empty(), RegistrarServer.SYSTEM_NAME, config);
+        } catch (RuntimeException e) { // Artery binds the cluster port here
+            System.err.println("registrar: " + bindFailure(e, bindAddress, settings.asapPort(), clusterPortSetting)
+                    .orElse("start failed: " + oneLine(e)));
+            return 1;
+        }
         installSignalHandlers(system);
         RegistrarServer.Started started;
         try {
@@ -160,7 +180,8 @@ public final class RegistrarMain implements Callable<Integer> {
             }
             started = starting.get();
         } catch (Exception e) {
-            System.err.println("registrar: start failed: " + oneLine(e));
+            System.err.println("registrar: " + bindFailure(e, bindAddress, settings.asapPort(), clusterPortSetting)
+                    .orElse("start failed: " + oneLine(e)));
             system.terminate();
             system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
             return 1;
@@ -328,6 +349,58 @@ public final class RegistrarMain implements Callable<Integer> {
                 LoggerFactory.getLogger(RegistrarMain.class).warn("cannot handle SIG{}: {}", name, e.toString());
             }
         }
+    }
+
+    /** The option and setting that move each port, for the one line a busy port gets. */
+    private static String portLine(String what, String host, int port, String option, String key) {
+        return "cannot bind the " + what + " port to " + host + ":" + port + " (address already in use); set " + option
+                + " (poolkeeper.registrar." + key + ") to a free port, or 0 for any free one";
+    }
+
+    /**
+     * Tries the fixed ports before the actor system starts, so that the common case (another registrar on the
+     * default ports) gets one line naming the option instead of the stream stage's stack trace.
+     *
+     * @return that line, or {@code null} when both ports are free (or picked by the system: 0)
+     */
+    static String busyPort(String asapHost, int asapPort, String clusterHost, int clusterPort) {
+        if (asapPort > 0 && !canBind(asapHost, asapPort)) {
+            return portLine("client (ASAP)", asapHost, asapPort, "--asap-port", "asap-port");
+        }
+        if (clusterPort > 0 && !canBind(clusterHost, clusterPort)) {
+            return portLine("cluster", clusterHost, clusterPort, "--cluster-port", "cluster-port");
+        }
+        return null;
+    }
+
+    private static boolean canBind(String host, int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(true); // as the endpoints bind: a port left in TIME_WAIT is free
+            socket.bind(new InetSocketAddress(host, port));
+            return true;
+        } catch (BindException e) {
+            return false;
+        } catch (IOException e) {
+            return true; // not a busy port (e.g. an address that is not local): the real bind reports it
+        }
+    }
+
+    /** The busy-port line for a failure that a bind caused after the pre-check (a port taken meanwhile). */
+    private static Optional<String> bindFailure(Throwable e, String host, int asapPort, int clusterPort) {
+        String text = oneLine(e);
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            text += " " + t.getMessage();
+        }
+        if (!text.contains("Address already in use")) {
+            return Optional.empty();
+        }
+        if (asapPort > 0 && text.contains(":" + asapPort + "]")) {
+            return Optional.of(portLine("client (ASAP)", host, asapPort, "--asap-port", "asap-port"));
+        }
+        if (clusterPort > 0 && text.contains(":" + clusterPort + "]")) {
+            return Optional.of(portLine("cluster", host, clusterPort, "--cluster-port", "cluster-port"));
+        }
+        return Optional.of("start failed: a port is already in use: " + oneLine(e));
     }
 
     private static String oneLine(Throwable e) {

@@ -94,20 +94,26 @@ class MetricsEndpointTest {
         }
     }
 
-    @Test
-    void aBusyHttpPortStopsTheStartWithOneLineNamingTheOption() throws Exception {
+    /** Each of the three ports, taken by another process, gets one line naming the option that moves it. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"--http-port", "--asap-port", "--cluster-port"})
+    void aBusyPortStopsTheStartWithOneLineNamingTheOption(String option) throws Exception {
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1,
                 java.net.InetAddress.getLoopbackAddress())) {
-            Programs.Child child = new Programs.Child(List.of(Programs.launcher("registrar").toString(),
-                    "--asap-port", "0", "--cluster-port", "0", "--http-port", Integer.toString(taken.getLocalPort())),
-                    "-Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1");
+            java.util.Map<String, String> ports = new java.util.LinkedHashMap<>(java.util.Map.of(
+                    "--asap-port", "0", "--cluster-port", "0", "--http-port", "0"));
+            ports.put(option, Integer.toString(taken.getLocalPort()));
+            List<String> command = new java.util.ArrayList<>(List.of(Programs.launcher("registrar").toString()));
+            ports.forEach((name, port) -> command.addAll(List.of(name, port)));
+            Programs.Child child = new Programs.Child(command, "-Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1");
             try (child) {
                 int status = child.waitFor(60);
                 child.awaitOutput();
                 assertEquals(1, status, () -> "exit status: " + child.stderr);
                 List<String> ours = child.stderr.stream().filter(l -> l.startsWith("registrar:")).toList();
                 assertEquals(1, ours.size(), () -> "one line of its own: " + child.stderr);
-                assertTrue(ours.get(0).contains("--http-port"), ours::toString);
+                assertTrue(ours.get(0).contains(option), ours::toString);
+                assertTrue(ours.get(0).contains(":" + taken.getLocalPort()), ours::toString);
                 assertFalse(String.join("\n", child.stderr).contains("\tat "), () -> "no stack trace: "
                         + child.stderr);
             }
