@@ -34,7 +34,7 @@ public final class PeSim implements Callable<Integer> {
     @Mixin
     ClientSecurityOptions security = new ClientSecurityOptions();
 
-    @Option(names = "--registrars", required = true, paramLabel = "h:p[,h:p...]",
+    @Option(names = {"-r", "--registrars"}, required = true, paramLabel = "h:p[,h:p...]",
             description = "Registrars to use, in fail-over order.")
     String registrars;
 
