@@ -30,6 +30,11 @@ final class DeadlineHeap {
         return size == 0 ? null : heap[0];
     }
 
+    /** The earliest deadline, or {@link Long#MAX_VALUE} when the heap is empty. */
+    long earliestDeadline() {
+        return size == 0 ? Long.MAX_VALUE : keys[0];
+    }
+
     void add(PoolElement e) {
         if (size == heap.length) {
             int capacity = size + (size >> 1) + 1;

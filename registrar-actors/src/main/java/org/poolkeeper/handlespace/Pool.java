@@ -463,8 +463,7 @@ public final class Pool {
 
     /** The earliest expiry deadline, or {@link Long#MAX_VALUE} when the pool is empty. */
     public long nextDeadline() {
-        PoolElement e = deadlines.peek();
-        return e == null ? Long.MAX_VALUE : e.deadline;
+        return deadlines.earliestDeadline();
     }
 
     /**
@@ -475,8 +474,9 @@ public final class Pool {
      */
     public int expire(long now, Consumer<PoolElement> removed) {
         int expired = 0;
-        PoolElement e;
-        while ((e = deadlines.peek()) != null && e.deadline <= now) {
+        // the heap's own copy of the deadline: no PE is read until it expires
+        while (deadlines.size() > 0 && deadlines.earliestDeadline() <= now) {
+            PoolElement e = deadlines.peek();
             removeElement(e);
             removed.accept(e);
             expired++;
