@@ -39,9 +39,27 @@ public final class Authorization {
     }
 
     /** One rule. */
-    record Rule(String name, String identity, byte[] tokenSha256, List<Pattern> pools, Set<Operation> operations) {
+    /**
+     * @param identity a certificate subject as configured, or "*"; compared in its canonical form
+     *                 ({@link #canonicalSubject}), so "CN=pe-1, O=Example" matches a certificate of "cn=pe-1,o=example"
+     */
+    record Rule(String name, String identity, byte[] tokenSha256, List<Pattern> pools, Set<Operation> operations,
+                String canonicalIdentity) {
         boolean matchesEveryone() {
             return "*".equals(identity);
+        }
+    }
+
+    /**
+     * A distinguished name in RFC 2253's canonical form (attribute types and values case-folded, spaces around
+     * separators dropped), or {@code null} when {@code subject} is not one.
+     */
+    static String canonicalSubject(String subject) {
+        try {
+            return new javax.security.auth.x500.X500Principal(subject)
+                    .getName(javax.security.auth.x500.X500Principal.CANONICAL);
+        } catch (IllegalArgumentException e) {
+            return null;
         }
     }
 
@@ -131,7 +149,15 @@ public final class Authorization {
                     + "report, dump");
         }
         String name = r.hasPath("name") ? r.getString("name") : identity != null ? identity : "token";
-        return new Rule(name, identity, token, pools, ops);
+        String canonical = null;
+        if (identity != null && !"*".equals(identity)) {
+            canonical = canonicalSubject(identity);
+            if (canonical == null) {
+                throw new IllegalArgumentException(where + ".identity '" + identity + "' is not a certificate subject "
+                        + "(a distinguished name such as \"CN=pe-1,O=Example\"), nor \"*\"");
+            }
+        }
+        return new Rule(name, identity, token, pools, ops, canonical);
     }
 
     /** A pattern where {@code *} matches any run of characters and everything else stands for itself. */
@@ -207,8 +233,9 @@ public final class Authorization {
     /** The grant of a connection identified by its TLS client certificate's subject (null: none). */
     public Grant grant(String subject) {
         List<Rule> granted = new ArrayList<>();
+        String canonical = subject == null ? null : canonicalSubject(subject);
         for (Rule r : rules) {
-            if (r.matchesEveryone() || subject != null && subject.equals(r.identity())) {
+            if (r.matchesEveryone() || canonical != null && canonical.equals(r.canonicalIdentity())) {
                 granted.add(r);
             }
         }

@@ -58,6 +58,13 @@ class AuthorizationRulesTest {
         Authorization.Grant ops = a.grant("CN=ops");
         assertTrue(ops.allows(Operation.REPORT, pool("anything")));
         assertTrue(ops.allowsAll(Operation.DUMP));
+        // subjects compare as distinguished names, not as strings: case and spaces around separators do not count
+        Authorization named = rules("10.0.0.1", "enabled = on, rules = [{ identity = \"CN=pe-1, O=Example Corp\","
+                + " pools = [\"*\"], operations = [register] }]");
+        assertTrue(named.grant("cn=PE-1,o=example corp").allows(Operation.REGISTER, pool("x")));
+        assertFalse(named.grant("CN=pe-1,O=Example Corp,C=DE").allows(Operation.REGISTER, pool("x")));
+        assertFalse(named.grant("CN=pe-12,O=Example Corp").allows(Operation.REGISTER, pool("x")));
+        assertFalse(named.grant("not a name").allows(Operation.REGISTER, pool("x")));
 
         Authorization.Grant anonymous = a.grant(null);
         assertEquals("anonymous", anonymous.identity());
@@ -91,6 +98,10 @@ class AuthorizationRulesTest {
         e = assertThrows(IllegalArgumentException.class, () -> rules("10.0.0.1",
                 "enabled = on, rules = [{ pools = [\"x\"], operations = [resolve] }]"));
         assertTrue(e.getMessage().contains("exactly one of identity"), e::getMessage);
+        e = assertThrows(IllegalArgumentException.class, () -> rules("10.0.0.1",
+                "enabled = on, rules = [{ identity = \"pe-1\", pools = [\"x\"], operations = [resolve] }]"));
+        assertTrue(e.getMessage().contains("rules[0].identity") && e.getMessage().contains("not a certificate subject"),
+                e::getMessage);
         assertThrows(IllegalArgumentException.class, () -> rules("10.0.0.1", "enabled = maybe"));
     }
 
