@@ -2,6 +2,7 @@ package org.poolkeeper.registrar;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -13,6 +14,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.ToDoubleFunction;
 import org.poolkeeper.registrar.node.Membership;
@@ -90,12 +92,29 @@ final class NodeMeters {
                 "Shards the audit found different from their writer's table (each pulled again)");
         counter(registry, "poolkeeper.takeovers", stats, ReplicationStats::takeovers,
                 "Shards taken over from a registrar that left");
+        bindPeers(registry, stats);
+    }
+
+    /** Each peer's meters, from when it is first named until it leaves the cluster. */
+    static void bindPeers(MeterRegistry registry, ReplicationStats stats) {
         stats.onEachPeer(peer -> bindPeer(registry, peer));
+        stats.onPeerLeft(peer -> {
+            String id = peerTag(peer);
+            for (Meter m : List.copyOf(registry.getMeters())) {
+                if (m.getId().getName().startsWith("poolkeeper.peer.") && id.equals(m.getId().getTag("peer"))) {
+                    registry.remove(m);
+                }
+            }
+        });
+    }
+
+    private static String peerTag(ReplicationStats.Peer peer) {
+        return String.format(java.util.Locale.ROOT, "0x%08x", peer.registrarId());
     }
 
     /** One registrar's share of the replication traffic, tagged {@code peer="0x1a2b3c4d"}. */
     private static void bindPeer(MeterRegistry registry, ReplicationStats.Peer peer) {
-        String id = String.format(java.util.Locale.ROOT, "0x%08x", peer.registrarId());
+        String id = peerTag(peer);
         peerCounter(registry, "poolkeeper.peer.batches.sent", id, peer, ReplicationStats.Peer::sentBatches,
                 "HandleUpdate batches sent to one registrar");
         peerCounter(registry, "poolkeeper.peer.updates.sent", id, peer, ReplicationStats.Peer::sentUpdates,

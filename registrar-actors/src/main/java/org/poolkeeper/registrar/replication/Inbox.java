@@ -351,6 +351,7 @@ public final class Inbox extends AbstractBehavior<Inbox.Command> {
             if (gone != 0 && gone != membership.self()) {
                 List<TablePull> dropped = sync.pulls().stream().filter(p -> p.writer() == gone).toList();
                 sync.writerLeft(gone);
+                stats.peerLeft(gone);
                 dropped.forEach(this::ended);
                 if (joinPending.remove(gone)) {
                     readyIfJoined();

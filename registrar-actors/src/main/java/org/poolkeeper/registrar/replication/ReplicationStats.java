@@ -57,6 +57,7 @@ public final class ReplicationStats {
     /** Peers seen so far, by registrar id: only cluster members get one, so the map stays small. */
     private final Map<Integer, Peer> peers = new ConcurrentHashMap<>();
     private final List<Consumer<Peer>> peerListeners = new ArrayList<>();
+    private final List<Consumer<Peer>> leaveListeners = new ArrayList<>();
     final AtomicLong auditMismatches = new AtomicLong();
     final AtomicLong sentBatches = new AtomicLong();
     /** Protobuf payload bytes of the update batches sent, summed over peers (Artery's framing not included). */
@@ -104,7 +105,7 @@ public final class ReplicationStats {
     }
 
     /** The counters of one peer (a cluster member), created the first time it is named. */
-    Peer peer(int registrarId) {
+    public Peer peer(int registrarId) {
         Peer peer = peers.get(registrarId);
         return peer != null ? peer : newPeer(registrarId);
     }
@@ -119,6 +120,24 @@ public final class ReplicationStats {
             }
         }
         return peer;
+    }
+
+    /**
+     * {@code registrarId} left the cluster: its counters go, and with them its meters (a restarted registrar
+     * comes back with a new id, so keeping them would grow the metrics with every restart of a peer).
+     */
+    public synchronized void peerLeft(int registrarId) {
+        Peer peer = peers.remove(registrarId);
+        if (peer != null) {
+            for (Consumer<Peer> listener : leaveListeners) {
+                listener.accept(peer);
+            }
+        }
+    }
+
+    /** Calls {@code listener} for each peer {@link #peerLeft} removes from now on. */
+    public synchronized void onPeerLeft(Consumer<Peer> listener) {
+        leaveListeners.add(listener);
     }
 
     /** Calls {@code listener} for every peer seen so far, and then for each new one as it is first named. */
