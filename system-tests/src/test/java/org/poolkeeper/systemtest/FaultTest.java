@@ -17,7 +17,10 @@ import org.junit.jupiter.api.Test;
  * kill/restart, and a {1,2}|{3} partition in network namespaces (skipped, with the reason in the report, where they
  * cannot be made). At every 100 ms sample every registrar that answers must list every live PE; no registration
  * of a live pe-sim may fail; at least 99.9 % of the resolutions must be answered; after each fault all three agree.
- * It asserts what the suite checks, never a timing.
+ * It asserts what the suite checks, never a timing. Agreement is awaited for up to 90 s: on a slow 2-core host the
+ * rejoin after the partition was seen to stall every node's heartbeats for about a second, and the split brain
+ * resolver then downed a healthy node (DownIndirectlyConnected) that restarted and rejoined in turn; no live PE went
+ * missing, but agreement took longer than 45 s.
  */
 class FaultTest {
 
@@ -26,7 +29,7 @@ class FaultTest {
         Path out = Files.createTempDirectory("poolkeeper-chaos");
         Programs.Child chaos = new Programs.Child(List.of(Programs.root().resolve("deploy/chaos.sh").toString(),
                 "--scenarios", "kill,pause,restart,partition", "--cycles", "2", "--cycle-seconds", "25",
-                "--pause-seconds", "8", "--partition-seconds", "15", "--after-seconds", "3", "--settle-seconds", "45",
+                "--pause-seconds", "8", "--partition-seconds", "15", "--after-seconds", "3", "--settle-seconds", "90",
                 "--pools", "12", "--pes-per-pool", "20", "--rate", "600", "--restart-delay", "2", "--out",
                 out.toString()), "-Xmx256m -XX:+UseSerialGC");
         int exit = chaos.waitFor(900);
