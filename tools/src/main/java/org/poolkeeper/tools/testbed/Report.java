@@ -246,7 +246,8 @@ public final class Report {
         }
         b.append("\nFrom each registrar's /metrics, scraped every second: CPU % = process_cpu_time_ns_total over wall ")
                 .append("time (100 % = one core); RSS = process_resident_memory_bytes (VmRSS), the whole JVM ")
-                .append("(-Xmx128m, SerialGC); heap used = jvm_memory_used_bytes{area=\"heap\"} after the load, not a ")
+                .append("(").append(TestbedCommand.LONG_JVM).append("); heap used = ")
+                .append("jvm_memory_used_bytes{area=\"heap\"} after the load, not a ")
                 .append("retained-size measurement ('bench memory' measures retained heap per PE); PEs = ")
                 .append("poolkeeper_pool_elements.");
         b.append(String.format(Locale.ROOT, " Scrapes: %d, failed: %d%s.%n", monitor.scrapes, monitor.scrapeFailures,

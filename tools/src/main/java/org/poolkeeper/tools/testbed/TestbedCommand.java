@@ -110,8 +110,8 @@ public final class TestbedCommand implements Callable<Integer> {
     Path root = Paths.get("").toAbsolutePath();
 
     private static final String SMALL_JVM = "-Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
-    /** Registrars and pu-sims: the same small heap, but the optimizing JIT compiler (they carry the peak load). */
-    private static final String LONG_JVM = "-Xmx384m -Xmn256m -XX:+UseSerialGC -XX:+AlwaysPreTouch";
+    /** Registrars and pu-sims: a larger young generation and the optimizing JIT compiler (they carry the peak load). */
+    static final String LONG_JVM = "-Xmx384m -Xmn256m -XX:+UseSerialGC -XX:+AlwaysPreTouch";
     /** Seconds every pu-sim resolves unmeasured before its phase (pu-sim --warmup). */
     static final int PU_WARMUP_S = 5;
     /** Seconds between the last pe-sim's PEs registered and the first phase. */
