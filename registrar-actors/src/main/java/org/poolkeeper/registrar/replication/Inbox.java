@@ -182,6 +182,18 @@ public final class Inbox extends AbstractBehavior<Inbox.Command> {
      */
     static final long MAX_EPOCH_AHEAD_MICROS = 600_000_000L;
 
+    /**
+     * Epochs begin at the writer's clock (microseconds) and grow by one per new pool: an epoch far ahead of this
+     * node's clock, in a delta or a table block, would make the real writer's later changes look stale.
+     */
+    private static void checkEpoch(long epoch, PoolHandle pool) {
+        long ahead = epoch - System.currentTimeMillis() * 1000;
+        if (ahead > MAX_EPOCH_AHEAD_MICROS) {
+            throw new WireMapping.InvalidWireValueException("epoch " + epoch + " of pool " + pool + " is "
+                    + ahead / 1_000_000 + " s ahead of this node's clock");
+        }
+    }
+
     /** {@code bytes}: the size of the registrar message that carried the batch, as its sender counts it. */
     private void onBatch(HandleUpdateBatch batch, int bytes) {
         int sender = batch.getSenderRegistrarId();
@@ -202,13 +214,7 @@ public final class Inbox extends AbstractBehavior<Inbox.Command> {
                     throw new WireMapping.InvalidWireValueException("a delta of writer " + hex(d.writer())
                             + " in a batch from " + hex(sender));
                 }
-                // epochs begin at the writer's clock (microseconds) and grow by one per new pool: one far ahead of
-                // this node's clock would make the real writer's later deltas look stale
-                long ahead = d.epoch() - System.currentTimeMillis() * 1000;
-                if (ahead > MAX_EPOCH_AHEAD_MICROS) {
-                    throw new WireMapping.InvalidWireValueException("epoch " + d.epoch() + " of pool "
-                            + d.poolHandle() + " is " + ahead / 1_000_000 + " s ahead of this node's clock");
-                }
+                checkEpoch(d.epoch(), d.poolHandle());
                 deltas.add(d);
             } catch (WireMapping.InvalidWireValueException e) {
                 bad(sender, "bad update: " + e.getMessage());
@@ -301,7 +307,9 @@ public final class Inbox extends AbstractBehavior<Inbox.Command> {
         List<PoolPart> parts = new ArrayList<>(response.getPoolsCount());
         for (PoolEntries entries : response.getPoolsList()) {
             try {
-                parts.add(WireMapping.poolPart(entries, pull.writer(), maxPoolHandleLength));
+                PoolPart part = WireMapping.poolPart(entries, pull.writer(), maxPoolHandleLength);
+                checkEpoch(part.order().epoch(), part.handle());
+                parts.add(part);
             } catch (WireMapping.InvalidWireValueException e) {
                 bad(pull.writer(), "bad table block: " + e.getMessage() + "; pull given up");
                 sync.abandon(pull.id());
