@@ -30,23 +30,10 @@ class ForgedUpdatesTest {
 
     @Test
     void forgedDeltasAreRefusedAndReplicationGoesOn() throws Exception {
-        try (TestRegistrar a = TestRegistrar.start("poolkeeper.registrar.registrar-id = 0xa1");
-             TestRegistrar b = TestRegistrar.start("poolkeeper.registrar.registrar-id = 0xb2\n"
-                     + "poolkeeper.registrar.seed-nodes = [\"127.0.0.1:"
-                     + a.started.clusterAddress().getPort().get() + "\"]");
-             TestClient client = a.client()) {
-            TestRegistrar.eventually(Duration.ofSeconds(30), "two members", () ->
-                    new Membership(a.testKit.system(), 0xa1).upMembers() == 2
-                            && new Membership(b.testKit.system(), 0xb2).upMembers() == 2);
-            assertEquals(ErrorCause.ERROR_CAUSE_OK, client.register("victim", 7, 9000, 1, 0, 60_000).getCause());
-            PoolHandle victim = PoolHandle.of("victim".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            TestRegistrar.eventually(Duration.ofSeconds(10), "the PE on both", () ->
-                    a.registeredAt(victim, 7) > 0 && b.registeredAt(victim, 7) > 0);
+        withVictimOnBoth((a, b, client, victim, inboxOfA) -> {
             PoolOrder order = a.started.replica().apply(a.started.replica().shardOf(victim), s -> s.order(victim));
 
             // B (a member) sends A removals of the PE it has no right to make
-            ActorRef<EnrpMessage> inboxOfA = new Membership(b.testKit.system(), 0xb2)
-                    .actorAt(a.started.clusterAddress(), Inbox.NAME);
             int otherWriter = order.writer() == 0xb2 ? 0xa1 : order.writer();
             inboxOfA.tell(batch(0xb2, removal(victim, otherWriter, order.epoch(), order.sequence() + 1)));
             inboxOfA.tell(batch(0xb2, removal(victim, 0xb2, Long.MAX_VALUE / 2, 1)));
@@ -63,7 +50,7 @@ class ForgedUpdatesTest {
             TestRegistrar.eventually(Duration.ofSeconds(10), "replication after the forgeries",
                     () -> a.registeredAt(after, 8) > 0);
             assertTrue(a.registeredAt(victim, 7) > 0);
-        }
+        });
     }
 
     /**
@@ -73,18 +60,7 @@ class ForgedUpdatesTest {
      */
     @Test
     void tableBlockWithAFarEpochIsRefused() throws Exception {
-        try (TestRegistrar a = TestRegistrar.start("poolkeeper.registrar.registrar-id = 0xa1");
-             TestRegistrar b = TestRegistrar.start("poolkeeper.registrar.registrar-id = 0xb2\n"
-                     + "poolkeeper.registrar.seed-nodes = [\"127.0.0.1:"
-                     + a.started.clusterAddress().getPort().get() + "\"]");
-             TestClient client = a.client()) {
-            TestRegistrar.eventually(Duration.ofSeconds(30), "two members", () ->
-                    new Membership(a.testKit.system(), 0xa1).upMembers() == 2
-                            && new Membership(b.testKit.system(), 0xb2).upMembers() == 2);
-            assertEquals(ErrorCause.ERROR_CAUSE_OK, client.register("victim", 7, 9000, 1, 0, 60_000).getCause());
-            PoolHandle victim = PoolHandle.of("victim".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            TestRegistrar.eventually(Duration.ofSeconds(10), "the PE on both", () ->
-                    a.registeredAt(victim, 7) > 0 && b.registeredAt(victim, 7) > 0);
+        withVictimOnBoth((a, b, client, victim, inboxOfA) -> {
             ElementSnapshot real = a.started.replica().apply(a.started.replica().shardOf(victim),
                     s -> s.find(victim, 7).snapshot());
             PolicyType policy = real.policy().type();
@@ -96,8 +72,6 @@ class ForgedUpdatesTest {
 
             // B asks A to pull its whole table, and answers the pull itself before its table server can: the
             // messages travel in order on one association, the server's reply needs a round trip
-            ActorRef<EnrpMessage> inboxOfA = new Membership(b.testKit.system(), 0xb2)
-                    .actorAt(a.started.clusterAddress(), Inbox.NAME);
             inboxOfA.tell(EnrpMessage.newBuilder().setHandleUpdateBatch(HandleUpdateBatch.newBuilder()
                     .setSenderRegistrarId(0xb2).setResyncRequired(true)).build());
             for (long requestId = 1; requestId <= 200; requestId++) {
@@ -113,6 +87,34 @@ class ForgedUpdatesTest {
             assertEquals(ErrorCause.ERROR_CAUSE_OK, client.register("victim", 8, 9001, 1, 0, 60_000).getCause());
             TestRegistrar.eventually(Duration.ofSeconds(10), "the real writer's next change at B",
                     () -> b.registeredAt(victim, 8) > 0);
+        });
+    }
+
+    /** What a test does with two clustered registrars, A (0xa1) and B (0xb2), and PE 7 of pool "victim" on both. */
+    private interface Scenario {
+        void run(TestRegistrar a, TestRegistrar b, TestClient client, PoolHandle victim,
+                 ActorRef<EnrpMessage> inboxOfA) throws Exception;
+    }
+
+    /**
+     * Starts A and B, registers PE 7 in "victim" through A ({@code client}), waits until both hold it, and runs
+     * {@code scenario}; {@code inboxOfA} is A's replication inbox as B reaches it.
+     */
+    private static void withVictimOnBoth(Scenario scenario) throws Exception {
+        try (TestRegistrar a = TestRegistrar.start("poolkeeper.registrar.registrar-id = 0xa1");
+             TestRegistrar b = TestRegistrar.start("poolkeeper.registrar.registrar-id = 0xb2\n"
+                     + "poolkeeper.registrar.seed-nodes = [\"127.0.0.1:"
+                     + a.started.clusterAddress().getPort().get() + "\"]");
+             TestClient client = a.client()) {
+            TestRegistrar.eventually(Duration.ofSeconds(30), "two members", () ->
+                    new Membership(a.testKit.system(), 0xa1).upMembers() == 2
+                            && new Membership(b.testKit.system(), 0xb2).upMembers() == 2);
+            assertEquals(ErrorCause.ERROR_CAUSE_OK, client.register("victim", 7, 9000, 1, 0, 60_000).getCause());
+            PoolHandle victim = PoolHandle.of("victim".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            TestRegistrar.eventually(Duration.ofSeconds(10), "the PE on both", () ->
+                    a.registeredAt(victim, 7) > 0 && b.registeredAt(victim, 7) > 0);
+            scenario.run(a, b, client, victim, new Membership(b.testKit.system(), 0xb2)
+                    .actorAt(a.started.clusterAddress(), Inbox.NAME));
         }
     }
 
