@@ -4,13 +4,13 @@ import java.util.function.Consumer;
 
 /**
  * A red-black tree of {@link PoolElement}s ordered by (policy sort key, selection sequence number, PE id).
- * Under the policies that draw by rank or weight (RAND, WRAND, RLU) every node is augmented with its
- * subtree's element count and selection-weight sum. The ordered policies only ever take the first nodes in
- * tree order, so their trees carry no sums: a change then costs only the search and the rebalancing
- * (amortised O(1) rotations), not a walk back to the root. The nodes are the PEs themselves (intrusive), so
- * the tree allocates nothing.
+ * Under the policies that draw by weight (WRAND, RLU) every node is augmented with its subtree's element
+ * count and selection-weight sum. The other policies only ever take the first nodes in tree order (random
+ * draws uniformly from the pool's deadline heap instead, see {@link Pool}), so their trees carry no sums: a
+ * change then costs only the search and the rebalancing (amortised O(1) rotations), not a walk back to the
+ * root. The nodes are the PEs themselves (intrusive), so the tree allocates nothing.
  *
- * <p>Round robin and weighted round robin give every PE the same sort key, and a PE only ever joins or
+ * <p>Round robin, weighted round robin and random give every PE the same sort key, and a PE only ever joins or
  * re-joins behind the last one (a new PE, or a selected one with the next sequence number). Their PEs
  * start out in a plain doubly linked list in tree order ({@code left}: previous, {@code right}: next), where
  * a selection moves the first PE behind the last in O(1) touching three PEs. An insert that belongs further
@@ -56,8 +56,9 @@ final class SelectionTree {
             case RANDOMIZED_LEAST_USED -> WEIGHT_INVERSE_LOAD;
             default -> WEIGHT_ONE;
         };
-        augmented = type.isRandom();
-        list = type == PolicyType.ROUND_ROBIN || type == PolicyType.WEIGHTED_ROUND_ROBIN;
+        augmented = type == PolicyType.WEIGHTED_RANDOM || type == PolicyType.RANDOMIZED_LEAST_USED;
+        list = type == PolicyType.ROUND_ROBIN || type == PolicyType.WEIGHTED_ROUND_ROBIN
+                || type == PolicyType.RANDOM;
     }
 
     /** Whether the nodes are (still) a linked list rather than a tree; see the class comment. */

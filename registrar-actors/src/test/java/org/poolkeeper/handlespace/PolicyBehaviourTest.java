@@ -213,6 +213,40 @@ class PolicyBehaviourTest {
     }
 
     @Test
+    void randomDrawsLeaveTheSelectionStateAlone() {
+        PolicyType type = PolicyType.RANDOM;
+        Pool pool = Fixtures.pool("draws");
+        for (int id = 1; id <= 50; id++) {
+            register(pool, id, PolicyInfo.of(type), 0);
+        }
+        List<Long> before = new ArrayList<>();
+        pool.forEach(e -> before.add(e.selectionSequence()));
+        for (int i = 0; i < 500; i++) {
+            assertEquals(3, pool.resolve(3, 3, i, out));
+        }
+        List<Long> after = new ArrayList<>();
+        pool.forEach(e -> after.add(e.selectionSequence()));
+        assertEquals(before, after, type + ": a draw renumbered or moved a PE");
+        pool.checkInvariants();
+    }
+
+    @Test
+    void roundRobinSelectionMovesTheSelectedPeBehindTheOthers() {
+        Pool pool = Fixtures.pool("rr-seq");
+        for (int id = 1; id <= 3; id++) {
+            register(pool, id, PolicyInfo.of(PolicyType.ROUND_ROBIN), 0);
+        }
+        long first = pool.find(1).selectionSequence();
+        pool.resolve(1, 1, 0, out);
+        assertTrue(pool.find(1).selectionSequence() > pool.find(3).selectionSequence(),
+                "the selected PE takes the next sequence number");
+        assertNotEquals(first, pool.find(1).selectionSequence());
+        List<Integer> order = new ArrayList<>();
+        pool.forEach(e -> order.add(e.id()));
+        assertEquals(List.of(2, 3, 1), order);
+    }
+
+    @Test
     void selectionRecordsTheTime() {
         Pool pool = Fixtures.pool("timestamps");
         register(pool, 1, PolicyInfo.of(PolicyType.RANDOM), 5);

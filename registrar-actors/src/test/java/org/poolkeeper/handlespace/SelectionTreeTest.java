@@ -185,7 +185,7 @@ class SelectionTreeTest {
     @Test
     void invariantCheckerDetectsCorruption() {
         SelectionTree tree = new SelectionTree();
-        tree.setPolicy(PolicyType.RANDOM);
+        tree.setPolicy(PolicyType.WEIGHTED_RANDOM);
         PoolElement[] elements = new PoolElement[8];
         for (int i = 0; i < elements.length; i++) {
             elements[i] = new PoolElement(i + 1);
