@@ -9,11 +9,12 @@ import java.util.function.Consumer;
 
 /**
  * One pool handle's pool: its policy, a {@link SelectionTree} ordered by the policy's sort key, an index by PE
- * identifier, and a deadline heap for expiry.
+ * identifier, a deadline heap for expiry, and (under the policies that draw by weight) a {@link WeightIndex}.
  *
  * <p>Complexity, n PEs in the pool, k PEs per resolution: register, re-register, deregister, unreachable
  * report and {@link #setDeadline} O(log n); {@link #resolve} O(k log n) (ordered policies O(log n + k) plus
- * O(log n) per updated PE; random O(k²) for k distinct draws from the deadline heap's array, no updates);
+ * O(log n) per updated PE; random O(k²) for k distinct draws from the deadline heap's array, weighted random
+ * and randomized least used O(k log n + k²) from the {@link WeightIndex}, no updates);
  * {@link #nextDeadline()} O(1); {@link #expire} O(log n) per expired PE; lookups expected O(1);
  * {@link #checksum()} O(1).
  *
@@ -33,6 +34,7 @@ public final class Pool {
     private final OwnerIndex owners; // null when the pool stands alone
     private final SelectionTree tree = new SelectionTree();
     private final ElementIndex index = new ElementIndex();
+    private final WeightIndex draws = new WeightIndex();
     private final DeadlineHeap deadlines = new DeadlineHeap();
 
     private PolicyType policy;
@@ -40,6 +42,8 @@ public final class Pool {
     private long checksum;
     private PoolElement lastEvicted;
     private int[] drawnSlots;
+    /** How many draws from all the PEs a weighted draw tries before it takes the drawn PEs out of the sums. */
+    private static final int REDRAWS = 4;
     /** Where the handlespace's {@link PoolDeadlines} holds this pool (-1: not filed) and under which deadline. */
     int deadlineSlot = -1;
     long filedDeadline;
@@ -176,15 +180,17 @@ public final class Pool {
             e.ownerHi = ownerHi;
             e.ownerLo = ownerLo;
         }
-        long oldOwnWeight = tree.ownWeight(e);
         applyRegistration(e, info, lifeMs, now);
         if (policyChange) {
             tree.delete(e);
+            draws.remove(e);
             setPolicy(type);
             e.key = sortKey(e);
             tree.insert(e);
+            draws.add(e);
         } else {
-            repositionOrReweigh(e, sortKey(e), oldOwnWeight);
+            reposition(e, sortKey(e));
+            draws.refresh(e);
         }
         deadlines.update(e);
         return Status.UPDATED;
@@ -204,19 +210,18 @@ public final class Pool {
         }
     }
 
-    private void repositionOrReweigh(PoolElement e, long newKey, long oldOwnWeight) {
+    private void reposition(PoolElement e, long newKey) {
         if (newKey != e.key) {
             tree.delete(e);
             e.key = newKey;
             tree.insert(e);
-        } else if (tree.ownWeight(e) != oldOwnWeight) {
-            tree.refreshWeight(e);
         }
     }
 
     private void setPolicy(PolicyType type) {
         policy = type;
         tree.setPolicy(type);
+        draws.setPolicy(type);
     }
 
     /** The policy's primary sort key for a PE just (re-)registered; degradation starts at zero. */
@@ -237,6 +242,7 @@ public final class Pool {
     private void addElement(PoolElement e) {
         e.pool = this;
         tree.insert(e);
+        draws.add(e);
         index.put(e);
         deadlines.add(e);
         long contribution = Checksums.contribution(handle, e.id);
@@ -248,6 +254,7 @@ public final class Pool {
 
     private void removeElement(PoolElement e) {
         tree.delete(e);
+        draws.remove(e);
         index.remove(e);
         deadlines.remove(e);
         long contribution = Checksums.contribution(handle, e.id);
@@ -417,35 +424,59 @@ public final class Pool {
         }
     }
 
-    /** Draws without replacement proportional to the selection weight, via the tree's weight sums. */
+    /**
+     * Draws without replacement proportional to the selection weight, via the weight index's sums. Each draw first
+     * tries up to {@link #REDRAWS} draws from all the PEs, keeping the first not drawn yet (usually the first: the
+     * drawn few hold little of the weight); only when they all hit drawn PEs does it take the drawn ones out of the
+     * sums for one exact draw. Both give each PE not drawn yet the chance weight / (weight not drawn yet): a redraw
+     * that lands on a PE not drawn yet lands on each such PE in proportion to its weight.
+     */
     private void drawWeighted(int items, PoolElement[] out) {
-        int drawnCount = 0;
+        long total = draws.totalWeight();
+        if (total <= 0) {
+            return; // no PE of a weighted pool has weight 0
+        }
         for (int i = 0; i < items; i++) {
-            long total = tree.totalWeight();
-            if (total <= 0) {
-                break;
+            PoolElement e = null;
+            for (int attempt = 0; attempt < REDRAWS && e == null; attempt++) {
+                PoolElement candidate = draws.select(random.nextLong(total));
+                if (!drawnBefore(candidate, out, i)) {
+                    e = candidate;
+                }
             }
-            PoolElement e = tree.selectByWeight(random.nextLong(total));
-            out[drawnCount++] = e;
-            if (i + 1 < items) {
-                tree.exclude(e); // only later draws need it out of the weights
+            if (e == null) {
+                for (int j = 0; j < i; j++) {
+                    draws.exclude(out[j]);
+                }
+                e = draws.select(random.nextLong(draws.totalWeight()));
+                for (int j = 0; j < i; j++) {
+                    draws.include(out[j]);
+                }
+            }
+            out[i] = e;
+        }
+    }
+
+    private static boolean drawnBefore(PoolElement e, PoolElement[] out, int drawn) {
+        for (int j = 0; j < drawn; j++) {
+            if (out[j] == e) {
+                return true;
             }
         }
-        for (int i = 0; i < drawnCount && i + 1 < items; i++) {
-            tree.include(out[i]);
-        }
+        return false;
     }
 
     /**
      * Updates a selected PE's selection state: it takes the next sequence number (moving behind the PEs of equal
-     * key), weighted round robin counts its round, least-used-with-degradation degrades it. Random draws from the
-     * deadline heap without regard to the PEs' order, so a selection changes nothing there. (Weighted random still
-     * moves its PE: measured in the bench at 3,000 PEs, its draws by weight are 15–20 % faster with the move than
-     * without, probably because the often-drawn PEs then sit near the right spine that every insert keeps in cache.)
+     * key), weighted round robin counts its round, least-used-with-degradation degrades it. The random policies draw
+     * without regard to the PEs' order (from the deadline heap's array, or by weight from the weight index), so a
+     * selection changes nothing there.
      */
     private void applySelection(PoolElement e) {
         switch (policy) {
             case RANDOM:
+            case WEIGHTED_RANDOM:
+            case RANDOMIZED_LEAST_USED:
                 return;
             case WEIGHTED_ROUND_ROBIN:
                 if (Integer.compareUnsigned(++e.roundCounter, e.weight) < 0) {
@@ -576,7 +607,9 @@ public final class Pool {
                 return Status.INCONSISTENT_POOLING_POLICY;
             }
             tree.delete(e);
-            if (type != policy) {
+            boolean policyChange = type != policy;
+            if (policyChange) {
+                draws.remove(e);
                 setPolicy(type);
             }
             if (e.homeRegistrarId != s.homeRegistrarId()) {
@@ -584,6 +617,11 @@ public final class Pool {
             }
             copySnapshot(e, s);
             tree.insert(e);
+            if (policyChange) {
+                draws.add(e);
+            } else {
+                draws.refresh(e);
+            }
             deadlines.update(e);
             status = Status.UPDATED;
         }
@@ -629,6 +667,11 @@ public final class Pool {
     public void checkInvariants() {
         tree.checkInvariants();
         deadlines.checkInvariants();
+        draws.checkInvariants();
+        if (draws.active() && draws.size() != index.size()) {
+            throw new IllegalStateException("weight index " + draws.size() + " and index " + index.size()
+                    + " disagree on the size of " + handle);
+        }
         if (tree.size() != index.size() || deadlines.size() != index.size()) {
             throw new IllegalStateException("tree " + tree.size() + ", index " + index.size() + ", heap "
                     + deadlines.size() + " disagree on the size of " + handle);

@@ -43,16 +43,14 @@ public final class PoolElement {
     PoolElement right;
     PoolElement parent;
     boolean red;
-    /** Temporarily out of a weighted draw (its weight counts as 0). */
-    boolean excluded;
-    int subtreeCount;
-    long subtreeWeight;
 
     // --- other structures ---
     PoolElement hashNext;
     PoolElement ownerPrev;
     PoolElement ownerNext;
     int heapIndex = -1;
+    /** Slot in the pool's {@link WeightIndex} (-1: none). */
+    int drawSlot = -1;
 
     PoolElement(int id) {
         this.id = id;

@@ -3,62 +3,47 @@ package org.poolkeeper.handlespace;
 import java.util.function.Consumer;
 
 /**
- * A red-black tree of {@link PoolElement}s ordered by (policy sort key, selection sequence number, PE id).
- * Under the policies that draw by weight (WRAND, RLU) every node is augmented with its subtree's element
- * count and selection-weight sum. The other policies only ever take the first nodes in tree order (random
- * draws uniformly from the pool's deadline heap instead, see {@link Pool}), so their trees carry no sums: a
- * change then costs only the search and the rebalancing (amortised O(1) rotations), not a walk back to the
- * root. The nodes are the PEs themselves (intrusive), so the tree allocates nothing.
+ * A red-black tree of {@link PoolElement}s ordered by (policy sort key, selection sequence number, PE id). The
+ * ordered policies only ever take the first nodes in tree order; the random ones draw elsewhere (random from the
+ * pool's deadline heap, weighted random and randomized least used from its {@link WeightIndex}). So the nodes
+ * carry no subtree sums: a change costs only the search and the rebalancing (amortised O(1) rotations), never a
+ * walk back to the root. The nodes are the PEs themselves (intrusive), so the tree allocates nothing.
  *
- * <p>Round robin, weighted round robin and random give every PE the same sort key, and a PE only ever joins or
- * re-joins behind the last one (a new PE, or a selected one with the next sequence number). Their PEs
- * start out in a plain doubly linked list in tree order ({@code left}: previous, {@code right}: next), where
- * a selection moves the first PE behind the last in O(1) touching three PEs. An insert that belongs further
+ * <p>Round robin, weighted round robin and the random policies give every PE the same sort key, and a PE only
+ * ever joins or re-joins behind the last one (a new PE, or a round-robin selection with the next sequence number).
+ * Their PEs start out in a plain doubly linked list in tree order ({@code left}: previous, {@code right}: next),
+ * where a selection moves the first PE behind the last in O(1) touching three PEs. An insert that belongs further
  * forward (a replica applying a writer's update, an import in another order) is placed by a short scan
  * from the end; when the scan would be long, the list turns into the tree for good (until the pool empties),
  * so no insert ever costs more than O(log n) plus that bounded scan.
  *
- * <p>Complexity: {@link #insert}, {@link #delete}, {@link #selectByRank}, {@link #selectByWeight},
- * {@link #exclude}/{@link #include} and {@link #refreshWeight} are O(log n); {@link #first} is O(1) and
- * {@link #successor} amortised O(1); inserting after the last node and deleting the first are amortised O(1)
- * without sums. The balancing follows {@code java.util.TreeMap} (CLR); rotations keep the augmented sums,
- * and structural changes re-sum the path from the change to the root.
+ * <p>Complexity: {@link #insert} and {@link #delete} are O(log n); {@link #first} is O(1) and {@link #successor}
+ * amortised O(1); inserting after the last node and deleting the first are amortised O(1). The balancing follows
+ * {@code java.util.TreeMap} (CLR).
  *
  * <p>Single-threaded: only the owning {@link Pool} calls it. A node's sort fields ({@code key}, {@code seq})
  * must not change while it is in the tree: delete, change, insert.
  */
 final class SelectionTree {
-    private static final int WEIGHT_ONE = 0;
-    private static final int WEIGHT_FIELD = 1;
-    private static final int WEIGHT_INVERSE_LOAD = 2;
-
     private PoolElement root;
     /** The first node in tree order (cached: round robin and the ordered policies start every resolution here). */
     private PoolElement leftmost;
     /** The last node in tree order (cached: new PEs of the unordered policies always go last). */
     private PoolElement rightmost;
-    private int weightMode = WEIGHT_ONE;
-    /** Whether the nodes carry subtree counts and weight sums (the policies that draw by rank or weight). */
-    private boolean augmented;
     /** Whether the nodes form a linked list (from {@code leftmost} to {@code rightmost}) instead of a tree. */
     private boolean list;
     private int size;
     /** How far an insert into the list may scan forward from its end before the list turns into a tree. */
     static final int LIST_SCAN_LIMIT = 16;
 
-    /** Sets how a node's own selection weight is derived; only while the tree is empty. */
+    /** Sets the shape for the policy (list or tree); only while the tree is empty. */
     void setPolicy(PolicyType type) {
         if (size != 0) {
             throw new IllegalStateException("the policy of a non-empty tree cannot change");
         }
-        weightMode = switch (type) {
-            case WEIGHTED_RANDOM, WEIGHTED_ROUND_ROBIN -> WEIGHT_FIELD;
-            case RANDOMIZED_LEAST_USED -> WEIGHT_INVERSE_LOAD;
-            default -> WEIGHT_ONE;
-        };
-        augmented = type == PolicyType.WEIGHTED_RANDOM || type == PolicyType.RANDOMIZED_LEAST_USED;
         list = type == PolicyType.ROUND_ROBIN || type == PolicyType.WEIGHTED_ROUND_ROBIN
-                || type == PolicyType.RANDOM;
+                || type == PolicyType.RANDOM || type == PolicyType.WEIGHTED_RANDOM
+                || type == PolicyType.RANDOMIZED_LEAST_USED;
     }
 
     /** Whether the nodes are (still) a linked list rather than a tree; see the class comment. */
@@ -73,54 +58,6 @@ final class SelectionTree {
 
     int size() {
         return size;
-    }
-
-    /** The sum of the selection weights of all nodes not currently excluded (only under a drawing policy). */
-    long totalWeight() {
-        requireAugmented();
-        return root == null ? 0 : root.subtreeWeight;
-    }
-
-    private void requireAugmented() {
-        if (!augmented) {
-            throw new IllegalStateException("an ordered policy's tree carries no counts or weights");
-        }
-    }
-
-    long ownWeight(PoolElement e) {
-        if (e.excluded) {
-            return 0;
-        }
-        switch (weightMode) {
-            case WEIGHT_FIELD:
-                return Integer.toUnsignedLong(e.weight);
-            case WEIGHT_INVERSE_LOAD:
-                return Math.max(1L, PolicyType.MAX_LOAD - Integer.toUnsignedLong(e.load));
-            default:
-                return 1L;
-        }
-    }
-
-    private static int count(PoolElement e) {
-        return e == null ? 0 : e.subtreeCount;
-    }
-
-    private static long weightSum(PoolElement e) {
-        return e == null ? 0 : e.subtreeWeight;
-    }
-
-    private void resum(PoolElement e) {
-        e.subtreeCount = 1 + count(e.left) + count(e.right);
-        e.subtreeWeight = ownWeight(e) + weightSum(e.left) + weightSum(e.right);
-    }
-
-    private void resumToRoot(PoolElement e) {
-        if (!augmented) {
-            return;
-        }
-        for (PoolElement x = e; x != null; x = x.parent) {
-            resum(x);
-        }
     }
 
     /** The tree's total order: sort key, then sequence number, then PE id (unsigned). */
@@ -181,12 +118,7 @@ final class SelectionTree {
         }
         e.left = null;
         e.right = null;
-        e.excluded = false;
-        e.subtreeCount = 1;
-        long w = ownWeight(e);
-        e.subtreeWeight = w;
         size++;
-        boolean sums = augmented;
         if (root == null) {
             e.parent = null;
             e.red = false;
@@ -200,27 +132,17 @@ final class SelectionTree {
         }
         PoolElement last = rightmost;
         if (!less(e, last)) {
-            // after every node (a new PE under RR, RAND, WRAND; a round-robin selection): hang it below the
-            // last node without searching, then add it to the sums on the way up
+            // after every node (a new PE under the unordered policies; a round-robin selection): hang it below
+            // the last node without searching
             last.right = e;
             e.parent = last;
             e.red = true;
             rightmost = e;
-            if (sums) {
-                for (PoolElement x = last; x != null; x = x.parent) {
-                    x.subtreeCount++;
-                    x.subtreeWeight += w;
-                }
-            }
             fixAfterInsertion(e);
             return;
         }
         PoolElement p = root;
         while (true) {
-            if (sums) {
-                p.subtreeCount++;
-                p.subtreeWeight += w;
-            }
             if (less(e, p)) {
                 if (p.left == null) {
                     p.left = e;
@@ -255,7 +177,6 @@ final class SelectionTree {
         }
         e.parent = null;
         e.red = false;
-        e.excluded = false;
         e.left = before;
         if (before == null) {
             e.right = leftmost;
@@ -319,12 +240,9 @@ final class SelectionTree {
         if (p == rightmost) {
             rightmost = predecessor(p);
         }
-        boolean swapped = false;
         if (p.left != null && p.right != null) {
             swapWithSuccessor(p, successor(p));
-            swapped = true;
         }
-        long ownWeight = ownWeight(p);
         PoolElement replacement = p.left != null ? p.left : p.right;
         if (replacement != null) {
             PoolElement up = p.parent;
@@ -339,20 +257,12 @@ final class SelectionTree {
             p.left = null;
             p.right = null;
             p.parent = null;
-            if (swapped) {
-                resumToRoot(up); // the swap left the sums between the two positions stale
-            } else {
-                subtractToRoot(up, ownWeight);
-            }
             if (!p.red) {
                 fixAfterDeletion(replacement);
             }
         } else if (p.parent == null) {
             root = null;
         } else {
-            if (swapped) {
-                resumToRoot(p); // the swap left the sums between the two positions stale
-            }
             if (!p.red) {
                 fixAfterDeletion(p); // p serves as the phantom leaf while the tree is rebalanced
             }
@@ -364,24 +274,12 @@ final class SelectionTree {
                     up.right = null;
                 }
                 p.parent = null;
-                subtractToRoot(up, ownWeight); // the sums above are exact with p still in: take p out
             }
         }
         p.red = false;
     }
 
-    /** Takes one node of weight {@code weight} out of the sums of {@code e} and its ancestors. */
-    private void subtractToRoot(PoolElement e, long weight) {
-        if (!augmented) {
-            return;
-        }
-        for (PoolElement x = e; x != null; x = x.parent) {
-            x.subtreeCount--;
-            x.subtreeWeight -= weight;
-        }
-    }
-
-    /** Exchanges the positions (links, colour, sums) of {@code a} and its in-order successor {@code s}. */
+    /** Exchanges the positions (links, colour) of {@code a} and its in-order successor {@code s}. */
     private void swapWithSuccessor(PoolElement a, PoolElement s) {
         PoolElement aParent = a.parent;
         PoolElement aLeft = a.left;
@@ -391,12 +289,6 @@ final class SelectionTree {
         boolean red = a.red;
         a.red = s.red;
         s.red = red;
-        int c = a.subtreeCount;
-        a.subtreeCount = s.subtreeCount;
-        s.subtreeCount = c;
-        long w = a.subtreeWeight;
-        a.subtreeWeight = s.subtreeWeight;
-        s.subtreeWeight = w;
 
         s.parent = aParent;
         if (aParent == null) {
@@ -424,84 +316,11 @@ final class SelectionTree {
         }
     }
 
-    /** Re-sums after a node's own weight changed (its weight, or its load under Randomized LU). */
-    void refreshWeight(PoolElement e) {
-        resumToRoot(e);
-    }
-
-    /** Takes a node out of weighted draws until {@link #include}; it stays in the tree. */
-    void exclude(PoolElement e) {
-        requireAugmented();
-        long w = ownWeight(e);
-        e.excluded = true;
-        for (PoolElement x = e; x != null; x = x.parent) {
-            x.subtreeWeight -= w;
-        }
-    }
-
-    void include(PoolElement e) {
-        requireAugmented();
-        e.excluded = false;
-        long w = ownWeight(e);
-        for (PoolElement x = e; x != null; x = x.parent) {
-            x.subtreeWeight += w;
-        }
-    }
-
-    /** The node at 0-based position {@code rank} in tree order; {@code 0 <= rank < size()}. */
-    PoolElement selectByRank(int rank) {
-        requireAugmented();
-        PoolElement x = root;
-        while (true) {
-            int leftCount = count(x.left);
-            if (rank < leftCount) {
-                x = x.left;
-            } else if (rank == leftCount) {
-                return x;
-            } else {
-                rank -= leftCount + 1;
-                x = x.right;
-            }
-        }
-    }
-
-    /**
-     * The node whose cumulative weight interval contains {@code value}; {@code 0 <= value < totalWeight()}.
-     * Excluded nodes have an empty interval and are never returned.
-     */
-    PoolElement selectByWeight(long value) {
-        requireAugmented();
-        PoolElement x = root;
-        while (true) {
-            long leftWeight = weightSum(x.left);
-            if (value < leftWeight) {
-                x = x.left;
-                continue;
-            }
-            value -= leftWeight;
-            long own = ownWeight(x);
-            if (value < own) {
-                return x;
-            }
-            value -= own;
-            x = x.right;
-        }
-    }
-
-    /** The 0-based position of {@code e} in tree order: O(log n) under a drawing policy, else O(n). */
+    /** The 0-based position of {@code e} in tree order. O(n): for tests. */
     int rank(PoolElement e) {
-        if (!augmented) {
-            int rank = 0;
-            for (PoolElement x = first(); x != e; x = next(x)) {
-                rank++;
-            }
-            return rank;
-        }
-        int rank = count(e.left);
-        for (PoolElement x = e; x.parent != null; x = x.parent) {
-            if (x == x.parent.right) {
-                rank += count(x.parent.left) + 1;
-            }
+        int rank = 0;
+        for (PoolElement x = first(); x != e; x = next(x)) {
+            rank++;
         }
         return rank;
     }
@@ -552,11 +371,6 @@ final class SelectionTree {
         }
         r.left = p;
         p.parent = r;
-        if (augmented) {
-            r.subtreeCount = p.subtreeCount;
-            r.subtreeWeight = p.subtreeWeight;
-            resum(p);
-        }
     }
 
     private void rotateRight(PoolElement p) {
@@ -575,11 +389,6 @@ final class SelectionTree {
         }
         l.right = p;
         p.parent = l;
-        if (augmented) {
-            l.subtreeCount = p.subtreeCount;
-            l.subtreeWeight = p.subtreeWeight;
-            resum(p);
-        }
     }
 
     private void fixAfterInsertion(PoolElement x) {
@@ -768,15 +577,6 @@ final class SelectionTree {
         int rightHeight = check(e.right, e, upperBound, nodes);
         if (leftHeight != rightHeight) {
             throw new IllegalStateException("unequal black height below " + e);
-        }
-        if (!augmented) {
-            return leftHeight + (e.red ? 0 : 1);
-        }
-        if (e.subtreeCount != 1 + count(e.left) + count(e.right)) {
-            throw new IllegalStateException("wrong subtree count at " + e);
-        }
-        if (e.subtreeWeight != ownWeight(e) + weightSum(e.left) + weightSum(e.right)) {
-            throw new IllegalStateException("wrong subtree weight at " + e);
         }
         return leftHeight + (e.red ? 0 : 1);
     }

@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Set;
 import org.apache.commons.math3.stat.inference.ChiSquareTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class PolicyBehaviourTest {
     private static final int DRAWS = 100_000;
@@ -213,11 +215,73 @@ class PolicyBehaviourTest {
     }
 
     @Test
-    void randomDrawsLeaveTheSelectionStateAlone() {
-        PolicyType type = PolicyType.RANDOM;
+    void weightedDrawsWithoutReplacementFollowTheWeightNotDrawnYet() {
+        // small pool: redraws often hit the PE drawn first; every ordered pair (a, b) has the chance
+        // w_a / W * w_b / (W - w_a)
+        int[] weights = {1, 2, 3, 4};
+        Pool pool = weightedPool("pairs", weights);
+        int n = weights.length;
+        long total = 10;
+        double[] expected = new double[n * (n - 1)];
+        long[] observed = new long[n * (n - 1)];
+        for (int i = 0; i < DRAWS; i++) {
+            assertEquals(2, pool.resolve(2, 0, 0, out));
+            observed[pairCell(out[0].id() - 1, out[1].id() - 1, n)]++;
+        }
+        for (int a = 0; a < n; a++) {
+            for (int b = 0; b < n; b++) {
+                if (a != b) {
+                    expected[pairCell(a, b, n)] = (double) weights[a] / total * weights[b] / (total - weights[a]);
+                }
+            }
+        }
+        assertChiSquare(expected, observed);
+    }
+
+    @Test
+    void weightedDrawsAfterADominantPeFollowTheRest() {
+        // one PE holds almost all the weight: the second and third draws give up redrawing and draw exactly
+        int[] weights = {1_000_000, 1, 2, 3};
+        Pool pool = weightedPool("dominant", weights);
+        long[] second = new long[3];
+        long[] third = new long[3];
+        int dominantFirst = 0;
+        for (int i = 0; i < DRAWS; i++) {
+            assertEquals(3, pool.resolve(3, 0, 0, out));
+            assertEquals(3, Set.of(out[0].id(), out[1].id(), out[2].id()).size(), "a PE drawn twice");
+            if (out[0].id() == 1) {
+                dominantFirst++;
+                second[out[1].id() - 2]++;
+                if (out[1].id() == 4) {
+                    third[out[2].id() - 2]++; // after weights 1e6 and 3: 1 : 2 between ids 2 and 3
+                }
+            }
+        }
+        assertTrue(dominantFirst > DRAWS * 0.99, "the dominant PE is drawn first almost always: " + dominantFirst);
+        assertChiSquare(new double[] {1, 2, 3}, second);
+        assertEquals(0, third[2]);
+        assertChiSquare(new double[] {1, 2}, new long[] {third[0], third[1]});
+        pool.checkInvariants();
+    }
+
+    private static Pool weightedPool(String name, int[] weights) {
+        Pool pool = Fixtures.pool(name);
+        for (int i = 0; i < weights.length; i++) {
+            register(pool, i + 1, PolicyInfo.weighted(PolicyType.WEIGHTED_RANDOM, weights[i]), 0);
+        }
+        return pool;
+    }
+
+    private static int pairCell(int a, int b, int n) {
+        return a * (n - 1) + (b < a ? b : b - 1);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = PolicyType.class, names = {"RANDOM", "WEIGHTED_RANDOM", "RANDOMIZED_LEAST_USED"})
+    void randomDrawsLeaveTheSelectionStateAlone(PolicyType type) {
         Pool pool = Fixtures.pool("draws");
         for (int id = 1; id <= 50; id++) {
-            register(pool, id, PolicyInfo.of(type), 0);
+            register(pool, id, new PolicyInfo(type, id * 1_000, id, 0, 0), 0);
         }
         List<Long> before = new ArrayList<>();
         pool.forEach(e -> before.add(e.selectionSequence()));

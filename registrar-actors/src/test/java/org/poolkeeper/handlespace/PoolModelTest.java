@@ -283,8 +283,8 @@ class PoolModelTest {
             for (int i = 0; i < increments; i++) {
                 ModelPE pe = pool.elements.get(out[i].id());
                 switch (pool.policy) {
-                    case RANDOM -> {
-                        // a uniform draw changes no selection state
+                    case RANDOM, WEIGHTED_RANDOM, RANDOMIZED_LEAST_USED -> {
+                        // a random draw changes no selection state
                     }
                     case WEIGHTED_ROUND_ROBIN -> {
                         if (Integer.compareUnsigned(++pe.round, pe.weight) >= 0) {

@@ -20,8 +20,8 @@ class SelectionTreeTest {
             : SelectionTree.less(b, a) ? 1 : 0;
 
     /**
-     * A drawing policy's tree (with counts and weight sums), an ordered policy's (without), and round robin's
-     * list, which random positions soon turn into a tree.
+     * An ordered policy's tree, and the list of round robin and weighted random, which random positions soon turn
+     * into a tree.
      */
     @ParameterizedTest
     @EnumSource(value = PolicyType.class, names = {"WEIGHTED_RANDOM", "LEAST_USED", "ROUND_ROBIN"})
@@ -30,7 +30,6 @@ class SelectionTreeTest {
         SplittableRandom random = new SplittableRandom(seed);
         SelectionTree tree = new SelectionTree();
         tree.setPolicy(policy);
-        boolean drawing = policy.isRandom();
         List<PoolElement> model = new ArrayList<>();
         int nextId = 1;
         for (int step = 0; step < 100_000; step++) {
@@ -39,7 +38,6 @@ class SelectionTreeTest {
                 PoolElement e = new PoolElement(nextId++);
                 e.key = random.nextInt(50);
                 e.seq = random.nextLong(1_000_000);
-                e.weight = 1 + random.nextInt(1000);
                 tree.insert(e);
                 model.add(e);
             } else if (action < 8) {
@@ -49,7 +47,6 @@ class SelectionTreeTest {
                 PoolElement e = model.get(random.nextInt(model.size()));
                 tree.delete(e);
                 e.key = random.nextInt(50);
-                e.weight = 1 + random.nextInt(1000);
                 tree.insert(e);
             }
             tree.checkInvariants();
@@ -57,59 +54,15 @@ class SelectionTreeTest {
             assertEquals(model.size(), tree.size(), "seed " + seed);
             if (!model.isEmpty()) {
                 assertSame(model.get(0), tree.first());
-                if (!drawing) {
-                    if (step % 97 == 0) {
-                        List<PoolElement> inOrder = new ArrayList<>();
-                        tree.forEach(inOrder::add);
-                        assertEquals(model, inOrder, "seed " + seed + ", step " + step);
-                    }
-                    continue;
+                if (step % 97 == 0) {
+                    List<PoolElement> inOrder = new ArrayList<>();
+                    tree.forEach(inOrder::add);
+                    assertEquals(model, inOrder, "seed " + seed + ", step " + step);
+                    int rank = random.nextInt(model.size());
+                    assertEquals(rank, tree.rank(model.get(rank)));
                 }
-                int rank = random.nextInt(model.size());
-                assertSame(model.get(rank), tree.selectByRank(rank), "seed " + seed + ", step " + step);
-                assertEquals(rank, tree.rank(model.get(rank)));
-                long total = model.stream().mapToLong(e -> e.weight).sum();
-                assertEquals(total, tree.totalWeight());
-                long value = random.nextLong(total);
-                long cumulative = 0;
-                PoolElement expected = null;
-                for (PoolElement e : model) {
-                    cumulative += e.weight;
-                    if (value < cumulative) {
-                        expected = e;
-                        break;
-                    }
-                }
-                assertSame(expected, tree.selectByWeight(value), "seed " + seed + ", step " + step);
             }
         }
-    }
-
-    @Test
-    void excludedElementsAreNeverDrawn() {
-        SelectionTree tree = new SelectionTree();
-        tree.setPolicy(PolicyType.WEIGHTED_RANDOM);
-        List<PoolElement> elements = new ArrayList<>();
-        for (int i = 1; i <= 20; i++) {
-            PoolElement e = new PoolElement(i);
-            e.seq = i;
-            e.weight = i;
-            tree.insert(e);
-            elements.add(e);
-        }
-        tree.exclude(elements.get(4));
-        tree.exclude(elements.get(9));
-        assertEquals(210 - 5 - 10, tree.totalWeight());
-        for (long v = 0; v < tree.totalWeight(); v++) {
-            PoolElement drawn = tree.selectByWeight(v);
-            if (drawn == elements.get(4) || drawn == elements.get(9)) {
-                throw new AssertionError("drew an excluded element at " + v);
-            }
-        }
-        tree.include(elements.get(4));
-        tree.include(elements.get(9));
-        assertEquals(210, tree.totalWeight());
-        tree.checkInvariants();
     }
 
     /** Round robin's pattern: the first node leaves and comes back last, again and again. */
@@ -139,8 +92,6 @@ class SelectionTreeTest {
             }
         }
         assertEquals(300, tree.size());
-        assertThrows(IllegalStateException.class, () -> tree.selectByRank(0));
-        assertThrows(IllegalStateException.class, tree::totalWeight);
     }
 
     /** Inserts a little forward of the end stay in the list; one far forward turns it into a tree, in order. */
@@ -185,7 +136,7 @@ class SelectionTreeTest {
     @Test
     void invariantCheckerDetectsCorruption() {
         SelectionTree tree = new SelectionTree();
-        tree.setPolicy(PolicyType.WEIGHTED_RANDOM);
+        tree.setPolicy(PolicyType.LEAST_USED);
         PoolElement[] elements = new PoolElement[8];
         for (int i = 0; i < elements.length; i++) {
             elements[i] = new PoolElement(i + 1);
@@ -193,15 +144,12 @@ class SelectionTreeTest {
             tree.insert(elements[i]);
         }
         tree.checkInvariants();
-        PoolElement victim = tree.selectByRank(3);
-        victim.subtreeCount++;
-        assertThrows(IllegalStateException.class, tree::checkInvariants);
-        victim.subtreeCount--;
+        PoolElement victim = elements[3];
         victim.seq = 1_000; // out of order
         assertThrows(IllegalStateException.class, tree::checkInvariants);
         victim.seq = 3;
         tree.checkInvariants();
-        PoolElement root = tree.selectByRank(0);
+        PoolElement root = tree.first();
         while (root.parent != null) {
             root = root.parent;
         }
