@@ -164,6 +164,12 @@ final class WeightIndex {
     private void resize(int capacity) {
         elements = Arrays.copyOf(elements, capacity);
         weights = Arrays.copyOf(weights, capacity);
+        fenwick = sumsOf(weights);
+    }
+
+    /** The Fenwick tree (1-based) of {@code weights}, built in O(n). */
+    private static long[] sumsOf(long[] weights) {
+        int capacity = weights.length;
         long[] f = new long[capacity + 1];
         for (int i = 1; i <= capacity; i++) {
             f[i] += weights[i - 1];
@@ -172,7 +178,7 @@ final class WeightIndex {
                 f[parent] += f[i];
             }
         }
-        fenwick = f;
+        return f;
     }
 
     /** @throws IllegalStateException if a slot, a weight or a sum is wrong */
@@ -201,15 +207,7 @@ final class WeightIndex {
         if (sum != total) {
             throw new IllegalStateException("weight total " + total + " but the slots sum to " + sum);
         }
-        long[] expected = new long[elements.length + 1];
-        for (int i = 1; i <= elements.length; i++) {
-            expected[i] += weights[i - 1];
-            int parent = i + (i & -i);
-            if (parent <= elements.length) {
-                expected[parent] += expected[i];
-            }
-        }
-        if (!Arrays.equals(expected, fenwick)) {
+        if (!Arrays.equals(sumsOf(weights), fenwick)) {
             throw new IllegalStateException("weight sums are stale");
         }
     }
