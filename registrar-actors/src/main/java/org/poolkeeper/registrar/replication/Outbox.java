@@ -127,6 +127,13 @@ public final class Outbox extends AbstractBehavior<Outbox.Command> {
         if (deltas.isEmpty() && !overflowed) {
             return;
         }
+        if (peers.isEmpty()) {
+            // no registrar to send to (nothing is built): one that comes pulls this node's table, which holds these
+            if (overflowed) {
+                stats.overflows.incrementAndGet();
+            }
+            return;
+        }
         HandleUpdateBatch.Builder batch = HandleUpdateBatch.newBuilder().setSenderRegistrarId(membership.self());
         for (Delta d : deltas) {
             batch.addUpdates(WireMapping.handleUpdate(d));
