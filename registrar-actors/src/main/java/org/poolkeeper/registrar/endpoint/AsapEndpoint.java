@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.TLSClosing;
 import org.apache.pekko.stream.TLSProtocol;
 import org.apache.pekko.stream.javadsl.BidiFlow;
@@ -143,8 +144,10 @@ public final class AsapEndpoint {
                             .batchWeighted(WRITE_BATCH_BYTES, frame -> (long) frame.size(), frame -> frame, ByteString::concat)
                             // the gate closes every connection at once when the node must stop serving
                             .via(context.gate().connections().flow());
+                    // under TLS every element becomes a record of its own: the frames of one turn go as one
                     Flow<ByteString, ByteString, NotUsed> wire = tls.enabled()
-                            ? tlsWire(tls, session, limits.frameTimeout(), subject,
+                            ? tlsWire(tls, session.via(new WriteCoalescer((int) WRITE_BATCH_BYTES)),
+                                    limits.frameTimeout(), subject,
                                     why -> context.badInput().log(remote, "TLS failed: " + why)) : session;
                     connection.handleWith(wire.watchTermination(Keep.right()), system)
                             .whenComplete((done, error) -> closed.run());
@@ -174,7 +177,9 @@ public final class AsapEndpoint {
                         session -> {
                             handshakeDone.set(true);
                             identity.set(peerSubject(session));
-                        }, TLSClosing.eagerClose());
+                        }, TLSClosing.eagerClose())
+                        // it takes one element at a time, so what queues meanwhile reaches it merged
+                        .addAttributes(Attributes.inputBuffer(1, 1));
         BidiFlow<ByteString, TLSProtocol.SslTlsOutbound, TLSProtocol.SslTlsInbound, ByteString, NotUsed> bytes =
                 BidiFlow.fromFlows(
                         Flow.<ByteString>create().map(b -> (TLSProtocol.SslTlsOutbound) new TLSProtocol.SendBytes(b)),
